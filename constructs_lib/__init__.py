@@ -1,0 +1,1 @@
+"""Secure-by-default AWS CDK constructs for serverless back ends."""
