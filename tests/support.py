@@ -1,0 +1,101 @@
+"""Shared test helpers: build an app with the cdk-nag packs, synthesize it once, read results."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+
+ENV = cdk.Environment(account="111122223333", region="us-east-1")
+
+
+def nag_app(*, builtin_validation: bool = False) -> cdk.App:
+    """An app with AwsSolutions and Serverless applied, writing to a fresh temp dir."""
+    app = cdk.App(
+        outdir=tempfile.mkdtemp(prefix="cdkout-"),
+        builtin_cloud_formation_validation=builtin_validation,
+        stack_traces=False,
+        analytics_reporting=False,
+    )
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    return app
+
+
+@dataclass
+class Synthesized:
+    """The outcome of one synthesis: templates, and the nag report."""
+
+    outdir: Path
+    templates: dict[str, dict[str, Any]]
+    violations: list[dict[str, Any]]
+    acknowledged: list[dict[str, Any]]
+    error: str | None = None
+    _assertions: dict[str, Template] = field(default_factory=dict)
+
+    def template(self, stack_name: str) -> Template:
+        if stack_name not in self._assertions:
+            self._assertions[stack_name] = Template.from_json(self.templates[stack_name])
+        return self._assertions[stack_name]
+
+    def finding_summary(self) -> list[str]:
+        return [
+            f"{v['ruleName']} ({v['severity']}) at "
+            + ", ".join(c["constructPath"] for c in v["violatingConstructs"])
+            for v in self.violations
+        ]
+
+
+def synthesize(app: cdk.App) -> Synthesized:
+    """Synthesize ``app`` and collect templates and the validation report.
+
+    A nag error makes aws-cdk raise ``ValidationFailed``; the report is written anyway,
+    so the failure is captured and the violations are returned for a precise assertion.
+    """
+    error = None
+    try:
+        assembly = app.synth()
+        outdir = Path(assembly.directory)
+    except RuntimeError as exc:  # jsii surfaces ValidationFailed as RuntimeError
+        error = str(exc)
+        outdir = Path(app.outdir)
+    templates = {
+        path.name.removesuffix(".template.json"): json.loads(path.read_text())
+        for path in outdir.glob("*.template.json")
+    }
+    report_path = outdir / "validation-report.json"
+    violations: list[dict[str, Any]] = []
+    acknowledged: list[dict[str, Any]] = []
+    if report_path.exists():
+        report = json.loads(report_path.read_text())
+        for plugin in report.get("pluginReports", []):
+            violations.extend(plugin.get("violations", []))
+            acknowledged.extend(plugin.get("suppressedViolations", []))
+    elif error:
+        raise RuntimeError(error)
+    return Synthesized(outdir, templates, violations, acknowledged, error)
+
+
+def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == resource_type}
+
+
+def policy_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement of every AWS::IAM::Policy and inline role policy in the template."""
+    statements: list[dict[str, Any]] = []
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::IAM::Policy":
+            statements.extend(resource["Properties"]["PolicyDocument"]["Statement"])
+        if resource["Type"] == "AWS::IAM::Role":
+            for policy in resource["Properties"].get("Policies", []):
+                statements.extend(policy["PolicyDocument"]["Statement"])
+    return statements
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
