@@ -6,7 +6,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ._acknowledge import SERVERLESS, acknowledge
+from ._acknowledge import AWS_SOLUTIONS, SERVERLESS, acknowledge
 from .defaults import FAILURE_QUEUE_RETENTION_DAYS
 
 
@@ -23,6 +23,15 @@ def failure_queue(scope: Construct, construct_id: str, *, holds: str) -> sqs.Que
         enforce_ssl=True,
         retention_period=Duration.days(FAILURE_QUEUE_RETENTION_DAYS),
         removal_policy=RemovalPolicy.RETAIN,
+    )
+    # cdk-nag recognises a queue as a DLQ only when another queue's redrive policy or a
+    # function's DeadLetterConfig names it, not when it is an on-failure destination.
+    acknowledge(
+        queue,
+        AWS_SOLUTIONS,
+        "AwsSolutions-SQS3",
+        f"This queue is the dead-letter destination for {holds}; a dead-letter queue of "
+        "its own would only move the same failed messages one hop further.",
     )
     acknowledge(
         queue,
