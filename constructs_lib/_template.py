@@ -10,8 +10,8 @@ from constructs import IConstruct, IValidation
 def drop_dependency_enforced_by_reference(resource: IConstruct, target: IConstruct) -> None:
     """Remove ``resource``'s DependsOn on ``target`` once dependencies are resolved.
 
-    aws-cdk-lib makes every Lambda function DependsOn its execution role although the
-    function's ``Role`` property already references the role with ``Fn::GetAtt``, which
+    aws-cdk-lib makes a Lambda function (and a state machine) DependsOn its role although the
+    resource's role property already references the role with ``Fn::GetAtt``, which
     orders them; cfn-lint reports the duplicate (W3005). The DependsOn on the role's
     default policy is kept: that one is not implied by any reference. Construct-level
     dependencies become DependsOn entries when the app is prepared, so the removal runs

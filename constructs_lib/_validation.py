@@ -9,7 +9,6 @@ from constructs import Construct
 
 from .errors import ConstructPropsError
 
-
 #: Members by which a value is recognised as an aws_lambda.IFunction / aws_dynamodb.ITable /
 #: aws_s3.IBucket (functions, aliases and imported resources all have them).
 FUNCTION_MEMBERS = ("function_arn", "grant_invoke", "add_permission")

@@ -62,3 +62,7 @@ API_METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"
 WORKFLOW_TIMEOUT_SECONDS: Final = 900
 WORKFLOW_TIMEOUT_RANGE_SECONDS: Final = (1, 365 * 86400)
 EXPRESS_WORKFLOW_TIMEOUT_RANGE_SECONDS: Final = (1, 300)
+
+# --- S3Trigger buckets ----------------------------------------------------------------
+#: Server access logs are kept this long in the trigger's log bucket, then expire.
+ACCESS_LOG_EXPIRATION_DAYS: Final = 365

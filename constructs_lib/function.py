@@ -117,8 +117,9 @@ class LambdaFunction(Construct):
 
         # build
         self.log_group = owned_log_group(self, "LogGroup", retention=log_retention)
-        created_role = None if role is not None else LeastPrivilegeRole(self, "ExecutionRole")
-        self.role: iam.IRole = role if created_role is None else created_role.role
+        self.role: iam.IRole = (
+            role if role is not None else LeastPrivilegeRole(self, "ExecutionRole").role
+        )
         self.dead_letter_queue: sqs.IQueue = on_failure_queue or failure_queue(
             self, "DeadLetterQueue", holds="failed asynchronous invocations of this function"
         )
@@ -187,7 +188,9 @@ class LambdaFunction(Construct):
                 "allowed only together with alias_name (provisioned concurrency is set on an "
                 "alias)",
             )
-        upper = reserved if reserved is not None and not Token.is_unresolved(reserved) else 1_000_000
+        upper = 1_000_000
+        if reserved is not None and not Token.is_unresolved(reserved):
+            upper = reserved
         check_int_range(self, "provisioned_concurrent_executions", provisioned, 1, upper)
 
     def _powertools_layer_arn(

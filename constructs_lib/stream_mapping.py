@@ -199,7 +199,9 @@ class StreamMapping(Construct):
             criteria.append(lambda_.FilterCriteria.filter(dict(pattern)))
         return criteria
 
-    def _acknowledge_list_streams(self, function: lambda_.IFunction, table: dynamodb.ITable) -> None:
+    def _acknowledge_list_streams(
+        self, function: lambda_.IFunction, table: dynamodb.ITable
+    ) -> None:
         # The finding sits on the function's role policy, so that is where it is acknowledged.
         role = function.role
         if not isinstance(role, iam.Role):

@@ -1,0 +1,257 @@
+"""S3Trigger: run a function for objects created under a prefix, with no hidden helper."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnResource, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from . import defaults
+from ._acknowledge import AWS_SOLUTIONS, acknowledge
+from ._queues import failure_queue
+from ._validation import (
+    BUCKET_MEMBERS,
+    FUNCTION_MEMBERS,
+    check_duration,
+    check_int_range,
+    check_interface,
+    fail,
+)
+
+#: Key prefix of server access log objects in the log bucket.
+ACCESS_LOG_PREFIX = "access-logs/"
+
+
+class S3Trigger(Construct):
+    """Invoke a function for every object created in a bucket under a prefix/suffix.
+
+    Delivery goes S3 → Amazon EventBridge → an EventBridge rule → the function. The
+    bucket's EventBridge switch is set directly on its ``AWS::S3::Bucket`` resource, so
+    the stack holds no ``BucketNotificationsHandler`` function, no role with a managed
+    policy and no ``s3:PutBucketNotification`` on ``*`` (which is what
+    ``Bucket.add_event_notification`` adds). Events the function does not accept after
+    the retries go to an encrypted dead-letter queue.
+
+    Parameters
+    ----------
+    function:
+        Any ``aws_lambda.IFunction`` (function, alias, imported function). Required. The
+        function receives EventBridge ``Object Created`` events
+        (``event["detail"]["bucket"]["name"]``, ``event["detail"]["object"]["key"]``).
+    bucket:
+        An existing ``aws_s3.IBucket``. Default: a new bucket that blocks all public access,
+        is encrypted (SSE-S3), TLS-only, versioned, retained, and writes server access logs
+        to a log bucket created beside it. A ``s3.Bucket`` defined in the same app gets its
+        EventBridge notifications switched on here. An imported bucket must have them on
+        already (S3 console → Properties → Amazon EventBridge → On, or
+        ``PutBucketNotificationConfiguration`` with ``EventBridgeConfiguration``): this
+        construct cannot change an imported bucket.
+    prefix, suffix:
+        Object key prefix / suffix to match (e.g. ``"uploads/"``, ``".json"``). Default:
+        every key. ``*`` is not allowed in either.
+    retry_attempts:
+        EventBridge delivery retries, 0..185. Default: 8.
+    max_event_age:
+        60 seconds..24 hours. Default: 1 hour.
+    on_failure_queue:
+        Default: a new SQS queue, SQS-encrypted, TLS-only, 14 days' retention, retained.
+
+    Attributes
+    ----------
+    bucket: ``aws_s3.IBucket``
+    access_logs_bucket: ``aws_s3.Bucket`` or None (None when a bucket was given)
+    rule: ``aws_events.Rule``
+    dead_letter_queue: ``aws_sqs.IQueue``
+
+    The function may read (``s3:GetObject``) the objects under ``prefix`` and nothing else
+    in the bucket.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        function: lambda_.IFunction,
+        bucket: s3.IBucket | None = None,
+        prefix: str | None = None,
+        suffix: str | None = None,
+        retry_attempts: int = defaults.TRIGGER_RETRY_ATTEMPTS,
+        max_event_age: Duration | None = None,
+        on_failure_queue: sqs.IQueue | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        max_event_age = max_event_age or Duration.seconds(defaults.TRIGGER_MAX_EVENT_AGE_SECONDS)
+
+        # validate
+        check_interface(self, "function", function, FUNCTION_MEMBERS, "an aws_lambda.IFunction")
+        if bucket is not None:
+            check_interface(self, "bucket", bucket, BUCKET_MEMBERS, "an aws_s3.IBucket")
+        self._check_key_part("prefix", prefix)
+        self._check_key_part("suffix", suffix)
+        check_int_range(
+            self, "retry_attempts", retry_attempts, *defaults.TRIGGER_RETRY_ATTEMPTS_RANGE
+        )
+        check_duration(
+            self, "max_event_age", max_event_age, *defaults.TRIGGER_MAX_EVENT_AGE_RANGE_SECONDS
+        )
+
+        # build
+        self.access_logs_bucket: s3.Bucket | None = None
+        if bucket is None:
+            self.access_logs_bucket = self._access_logs_bucket()
+            bucket = self._secure_bucket(self.access_logs_bucket)
+        self.bucket: s3.IBucket = bucket
+        self.dead_letter_queue: sqs.IQueue = on_failure_queue or failure_queue(
+            self, "DeadLetterQueue", holds="object-created events the function did not accept"
+        )
+
+        # wire
+        _send_object_events_to_eventbridge(self.bucket)
+        self.rule = events.Rule(
+            self,
+            "ObjectCreated",
+            description=f"Objects created in the bucket under {prefix or '/'}",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail=self._detail_pattern(prefix, suffix),
+            ),
+        )
+        self.rule.add_target(
+            targets.LambdaFunction(
+                function,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+            )
+        )
+
+        # grant: read the objects under the prefix, nothing else
+        key_pattern = f"{prefix or ''}*"
+        iam.Grant.add_to_principal(
+            grantee=function,
+            actions=["s3:GetObject"],
+            resource_arns=[self.bucket.arn_for_objects(key_pattern)],
+        )
+        if self.bucket.encryption_key is not None:
+            self.bucket.encryption_key.grant_decrypt(function)
+        self._acknowledge_object_read(function, key_pattern)
+
+    def _check_key_part(self, prop: str, value: str | None) -> None:
+        if value is None or Token.is_unresolved(value):
+            return
+        if not isinstance(value, str) or not value or "*" in value:
+            raise fail(self, prop, value, "allowed: a non-empty literal key part without '*'")
+
+    def _detail_pattern(self, prefix: str | None, suffix: str | None) -> dict[str, object]:
+        detail: dict[str, object] = {"bucket": {"name": [self.bucket.bucket_name]}}
+        if prefix and suffix:
+            # An EventBridge pattern can AND a prefix with a suffix only through a wildcard.
+            key = events.Match.wildcard(_escape_wildcard(prefix) + "*" + _escape_wildcard(suffix))
+        elif prefix:
+            key = events.Match.prefix(prefix)
+        elif suffix:
+            key = events.Match.suffix(suffix)
+        else:
+            return detail
+        detail["object"] = {"key": key}
+        return detail
+
+    def _access_logs_bucket(self) -> s3.Bucket:
+        logs_bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(expiration=Duration.days(defaults.ACCESS_LOG_EXPIRATION_DAYS))
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            logs_bucket,
+            AWS_SOLUTIONS,
+            "AwsSolutions-S1",
+            "This bucket is the server access log destination of the trigger's bucket; "
+            "logging access to the log bucket itself would write logs about log delivery "
+            "without end.",
+        )
+        return logs_bucket
+
+    def _secure_bucket(self, access_logs_bucket: s3.Bucket) -> s3.Bucket:
+        bucket = s3.Bucket(
+            self,
+            "Bucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # Server access logs are delivered under a bucket policy, not the LogDeliveryWrite
+        # ACL that aws-cdk's server_access_logs_bucket uses unless the app sets a feature
+        # flag: ACLs are disabled on both buckets (BucketOwnerEnforced).
+        cfn_bucket = bucket.node.default_child
+        assert isinstance(cfn_bucket, s3.CfnBucket)
+        cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+            destination_bucket_name=access_logs_bucket.bucket_name,
+            log_file_prefix=ACCESS_LOG_PREFIX,
+        )
+        access_logs_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowServerAccessLogDelivery",
+                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[access_logs_bucket.arn_for_objects(f"{ACCESS_LOG_PREFIX}*")],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
+                },
+            )
+        )
+        return bucket
+
+    def _acknowledge_object_read(self, function: lambda_.IFunction, key_pattern: str) -> None:
+        # The finding sits on the function's role policy, so that is where it is acknowledged.
+        role = function.role
+        if not isinstance(role, iam.Role):
+            return
+        cfn_bucket = self.bucket.node.default_child
+        if isinstance(cfn_bucket, CfnResource):
+            stack = Stack.of(cfn_bucket)
+            bucket_ref = f"<{stack.resolve(stack.get_logical_id(cfn_bucket))}.Arn>"
+        elif not Token.is_unresolved(self.bucket.bucket_arn):
+            bucket_ref = self.bucket.bucket_arn
+        else:
+            return
+        acknowledge(
+            role,
+            AWS_SOLUTIONS,
+            f"AwsSolutions-IAM5[Resource::{bucket_ref}/{key_pattern}]",
+            f"s3:GetObject only, on the objects under the trigger's key prefix "
+            f"'{key_pattern}': the function reads the objects whose creation triggers it, "
+            "whose keys are not known in advance.",
+        )
+
+
+def _send_object_events_to_eventbridge(bucket: s3.IBucket) -> None:
+    # Set on the resource itself: aws-cdk's event_bridge_enabled=True goes through the
+    # BucketNotificationsHandler custom resource, which is what this construct avoids.
+    cfn_bucket = bucket.node.default_child
+    if isinstance(cfn_bucket, s3.CfnBucket):
+        cfn_bucket.add_property_override(
+            "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+        )
+
+
+def _escape_wildcard(text: str) -> str:
+    return text.replace("\\", "\\\\")
