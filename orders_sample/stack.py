@@ -1,0 +1,319 @@
+"""OrdersSample: an orders back end built only from constructs_lib constructs.
+
+POST /orders and GET /orders/{order_id} behind a REST API and an HTTP API (Cognito
+authorizers), order files uploaded under uploads/ ingested by a function, new orders
+starting a Step Functions workflow from the table's stream, and customer notifications
+over an encrypted SNS topic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_apigatewayv2_authorizers as http_authorizers
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from constructs_lib import (
+    DynamoTable,
+    HttpApiEndpoint,
+    LambdaFunction,
+    RestApiEndpoint,
+    S3Trigger,
+    StreamMapping,
+    Workflow,
+)
+
+#: The handlers' source: the only place the sample points at lambda_src/.
+LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
+#: What never goes into the Lambda asset.
+ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.mypy_cache", "**/tests"]
+
+#: Task errors worth retrying: Lambda's own transient failures and the handlers' TransientError.
+TRANSIENT_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "TransientError",
+    "InventoryServiceError",
+]
+
+
+class OrdersSample(cdk.Stack):
+    """The sample stack. ``notify_email`` subscribes an address to order notifications."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        notify_email: str | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        code = lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=ASSET_EXCLUDES)
+
+        # --- data and identity ---
+        orders = DynamoTable(
+            self,
+            "Orders",
+            partition_key="order_id",
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+        )
+        users = self._user_pool()
+        client = users.add_client(
+            "SampleClient",
+            auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
+            generate_secret=False,
+        )
+        topic = self._notification_topic(notify_email)
+
+        # --- API: one function behind a REST API and an HTTP API ---
+        api_fn = self._function(code, "ApiFunction", "orders.api.handler", orders)
+        orders.table.grant(api_fn.function, "dynamodb:PutItem", "dynamodb:GetItem")
+        routes = {"POST /orders": api_fn.function, "GET /orders/{order_id}": api_fn.function}
+        rest = RestApiEndpoint(
+            self,
+            "RestApi",
+            routes=routes,
+            authorizer=apigateway.CognitoUserPoolsAuthorizer(
+                self, "RestAuthorizer", cognito_user_pools=[users]
+            ),
+        )
+        http = HttpApiEndpoint(
+            self,
+            "HttpApi",
+            routes=routes,
+            authorizer=http_authorizers.HttpJwtAuthorizer(
+                "HttpAuthorizer",
+                jwt_issuer=f"https://cognito-idp.{self.region}.amazonaws.com/{users.user_pool_id}",
+                jwt_audience=[client.user_pool_client_id],
+            ),
+        )
+
+        # --- ingest: order files uploaded under uploads/ ---
+        ingest_fn = self._function(code, "IngestFunction", "orders.ingest.handler", orders)
+        orders.table.grant(ingest_fn.function, "dynamodb:PutItem")
+        uploads = S3Trigger(
+            self, "Uploads", function=ingest_fn.function, prefix="uploads/", suffix=".json"
+        )
+
+        # --- workflow: one execution per new order ---
+        workflow = Workflow(
+            self, "OrderWorkflow", definition=self._order_workflow(code, orders, topic)
+        )
+        stream_fn = self._function(
+            code,
+            "StreamFunction",
+            "orders.stream.handler",
+            None,
+            {"STATE_MACHINE_ARN": workflow.state_machine.state_machine_arn},
+        )
+        workflow.state_machine.grant_start_execution(stream_fn.function)
+        StreamMapping(
+            self,
+            "NewOrders",
+            function=stream_fn.function,
+            table=orders.table,
+            batch_size=10,
+            filters=[{"eventName": ["INSERT"]}],
+        )
+
+        # --- outputs ---
+        cdk.CfnOutput(self, "RestApiUrl", value=rest.url)
+        cdk.CfnOutput(self, "HttpApiUrl", value=http.url)
+        cdk.CfnOutput(self, "UploadsBucketName", value=uploads.bucket.bucket_name)
+        cdk.CfnOutput(self, "OrdersTableName", value=orders.table.table_name)
+        cdk.CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "UserPoolId", value=users.user_pool_id)
+        cdk.CfnOutput(self, "UserPoolClientId", value=client.user_pool_client_id)
+        cdk.CfnOutput(self, "NotificationTopicArn", value=topic.topic_arn)
+
+    def _function(
+        self,
+        code: lambda_.Code,
+        construct_id: str,
+        handler: str,
+        table: DynamoTable | None,
+        extra_environment: dict[str, str] | None = None,
+    ) -> LambdaFunction:
+        environment = {
+            "POWERTOOLS_SERVICE_NAME": "orders",
+            "POWERTOOLS_METRICS_NAMESPACE": "OrdersSample",
+            **({"TABLE_NAME": table.table.table_name} if table is not None else {}),
+            **(extra_environment or {}),
+        }
+        return LambdaFunction(
+            self, construct_id, code=code, handler=handler, environment=environment
+        )
+
+    def _user_pool(self) -> cognito.UserPool:
+        pool = cognito.UserPool(
+            self,
+            "Users",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_symbols=True,
+            ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        _acknowledge(
+            pool,
+            "AwsSolutions::AwsSolutions-COG2",
+            "Sample pool: only an administrator can create users (self sign-up is off) and "
+            "MFA is optional (TOTP) so that README's try-it steps can sign in with a "
+            "password; a production pool should set mfa=Mfa.REQUIRED.",
+        )
+        _acknowledge(
+            pool,
+            "AwsSolutions::AwsSolutions-COG8",
+            "Sample pool: the Plus feature plan (threat protection) is billed per monthly "
+            "active user; this pool admits only administrator-created test users. A "
+            "production pool should use FeaturePlan.PLUS with threat protection enforced.",
+        )
+        return pool
+
+    def _notification_topic(self, notify_email: str | None) -> sns.Topic:
+        key = kms.Key(
+            self,
+            "NotificationsKey",
+            description="Encrypts order notifications at rest",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        topic = sns.Topic(self, "Notifications", master_key=key, enforce_ssl=True)
+        if notify_email:
+            undeliverable = sqs.Queue(
+                self,
+                "UndeliverableNotifications",
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                retention_period=cdk.Duration.days(14),
+                removal_policy=cdk.RemovalPolicy.RETAIN,
+            )
+            for rule in (
+                "AwsSolutions::AwsSolutions-SQS3",
+                "Serverless::Serverless-SQSRedrivePolicy",
+            ):
+                _acknowledge(
+                    undeliverable,
+                    rule,
+                    "This queue is the dead-letter queue of the email subscription: it is the "
+                    "end of the failure path and keeps undeliverable notifications 14 days.",
+                )
+            topic.add_subscription(
+                subscriptions.EmailSubscription(notify_email, dead_letter_queue=undeliverable)
+            )
+        return topic
+
+    def _order_workflow(
+        self, code: lambda_.Code, orders: DynamoTable, topic: sns.ITopic
+    ) -> sfn.IChainable:
+        process_fn = self._function(
+            code, "ProcessOrderFunction", "orders.workflow.process_order", None
+        )
+        ship_fn = self._function(code, "ShipOrderFunction", "orders.workflow.ship_order", None)
+        backorder_fn = self._function(
+            code, "BackorderFunction", "orders.workflow.backorder_item", None
+        )
+
+        mark_failed = self._set_status(
+            orders, "MarkOrderFailed", sfn.JsonPath.string_at("$.order_id"), "FAILED"
+        )
+        failed = sfn.Fail(
+            self, "OrderFailed", error="OrderFailed", cause="The order could not be processed"
+        )
+        mark_failed.add_catch(failed, result_path="$.markFailedError")
+        mark_failed.next(failed)
+
+        def invoke(construct_id: str, fn: LambdaFunction) -> tasks.LambdaInvoke:
+            task = tasks.LambdaInvoke(
+                self,
+                construct_id,
+                lambda_function=fn.function,
+                payload_response_only=True,
+                retry_on_service_exceptions=False,
+            )
+            task.add_retry(
+                errors=TRANSIENT_ERRORS,
+                interval=cdk.Duration.seconds(2),
+                max_attempts=3,
+                backoff_rate=2,
+            )
+            task.add_catch(mark_failed, result_path="$.error")
+            return task
+
+        process = invoke("ProcessOrder", process_fn)
+        ship = invoke("ShipOrder", ship_fn)
+        backorder = invoke("BackorderItem", backorder_fn)
+        record_status = self._set_status(
+            orders, "UpdateOrderStatus", sfn.JsonPath.string_at("$.order_id"), None
+        )
+        record_status.add_catch(mark_failed, result_path="$.error")
+        notify = tasks.SnsPublish(
+            self,
+            "NotifyCustomer",
+            topic=topic,
+            subject="Your order",
+            message=sfn.TaskInput.from_object(
+                {
+                    "order_id": sfn.JsonPath.string_at("$.order_id"),
+                    "email": sfn.JsonPath.string_at("$.email"),
+                    "status": sfn.JsonPath.string_at("$.status"),
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        notify.add_retry(errors=["SNS.SdkClientException", "States.Timeout"], max_attempts=3)
+        notify.add_catch(mark_failed, result_path="$.error")
+
+        check_inventory = (
+            sfn.Choice(self, "CheckInventory")
+            .when(sfn.Condition.boolean_equals("$.inStock", True), ship)
+            .otherwise(backorder)
+        )
+        ship.next(record_status)
+        backorder.next(record_status)
+        record_status.next(notify).next(sfn.Succeed(self, "OrderDone"))
+        return process.next(check_inventory)
+
+    def _set_status(
+        self, orders: DynamoTable, construct_id: str, order_id: str, status: str | None
+    ) -> tasks.DynamoUpdateItem:
+        # status None: take the status the previous task returned ($.status).
+        value = sfn.JsonPath.string_at("$.status") if status is None else status
+        return tasks.DynamoUpdateItem(
+            self,
+            construct_id,
+            table=orders.table,
+            key={"order_id": tasks.DynamoAttributeValue.from_string(order_id)},
+            update_expression="SET #status = :status",
+            expression_attribute_names={"#status": "status"},
+            expression_attribute_values={
+                ":status": tasks.DynamoAttributeValue.from_string(value)
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+
+
+def _acknowledge(scope: Construct, rule_id: str, reason: str) -> None:
+    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
