@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install synth test lint unit clean
+.PHONY: install synth demo test lint bench clean
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -29,9 +29,17 @@ synth: install
 	@npx cdk synth --quiet
 	@echo "Templates written to $(CURDIR)/cdk.out (*.template.json); cdk-nag report: cdk.out/validation-report.json"
 
+## demo: synthesize, deploy into a local AWS emulator on 127.0.0.1, and drive every flow
+demo: synth
+	@$(BIN)/python -m emulator.demo
+
+## bench: measure what the library costs against a hand-written baseline (writes bench/results.json)
+bench: install
+	@$(BIN)/python bench/run.py
+
 ## lint: ruff and mypy on the library
 lint: install
-	@$(BIN)/ruff check constructs_lib tests lambda_src
+	@$(BIN)/ruff check constructs_lib orders_sample app.py tests lambda_src
 	@$(BIN)/mypy constructs_lib
 
 ## test: lint, then the whole test suite
