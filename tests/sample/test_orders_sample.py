@@ -1,0 +1,317 @@
+"""OrdersSample, as a user deploys it: snapshot, wiring, least privilege and compliance.
+
+One synthesis (with the cdk-nag packs applied) serves every test in this module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from tests.support import (
+    Synthesized,
+    as_list,
+    nag_app,
+    policy_statements,
+    resources_of_type,
+    synthesize,
+)
+
+STACK = "OrdersSample"
+
+
+@pytest.fixture(scope="module")
+def synth() -> Synthesized:
+    from orders_sample.stack import OrdersSample
+
+    app = nag_app()
+    OrdersSample(app, STACK)
+    return synthesize(app)
+
+
+@pytest.fixture(scope="module")
+def template(synth: Synthesized) -> dict[str, Any]:
+    return synth.templates[STACK]
+
+
+def _normalised(template: dict[str, Any]) -> dict[str, Any]:
+    """The template with asset hashes replaced, so the snapshot moves only with infrastructure."""
+    text = json.dumps(template, indent=1, sort_keys=True)
+    text = re.sub(r"[0-9a-f]{64}", "<asset-hash>", text)
+    return json.loads(text)
+
+
+def _one(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    found = list(resources_of_type(template, resource_type).values())
+    assert len(found) == 1, f"expected one {resource_type}, found {len(found)}"
+    return found[0]
+
+
+def _logical_id(template: dict[str, Any], resource_type: str, path_fragment: str) -> str:
+    for logical_id in resources_of_type(template, resource_type):
+        if path_fragment in logical_id:
+            return logical_id
+    raise AssertionError(f"no {resource_type} whose id contains {path_fragment}")
+
+
+def _role_statements(template: dict[str, Any], function_fragment: str) -> list[dict[str, Any]]:
+    function_id = _logical_id(template, "AWS::Lambda::Function", function_fragment)
+    role_id = template["Resources"][function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements: list[dict[str, Any]] = []
+    for resource in resources_of_type(template, "AWS::IAM::Policy").values():
+        if {"Ref": role_id} in resource["Properties"]["Roles"]:
+            statements.extend(resource["Properties"]["PolicyDocument"]["Statement"])
+    return statements
+
+
+def _actions(statements: list[dict[str, Any]]) -> set[str]:
+    return {action for s in statements for action in as_list(s["Action"])}
+
+
+def _rendered_definition(template: dict[str, Any]) -> dict[str, Any]:
+    definition = _one(template, "AWS::StepFunctions::StateMachine")["Properties"][
+        "DefinitionString"
+    ]
+    parts = definition["Fn::Join"][1] if isinstance(definition, dict) else [definition]
+    text = "".join(p if isinstance(p, str) else "TOKEN" for p in parts)
+    return json.loads(text)
+
+
+# --- snapshot -----------------------------------------------------------------------
+
+
+def test_orders_sample_template_matches_snapshot(template: dict[str, Any], snapshot: Any) -> None:
+    assert _normalised(template) == snapshot
+
+
+# --- compliance ---------------------------------------------------------------------
+
+
+def test_orders_sample_leaves_no_open_nag_finding(synth: Synthesized) -> None:
+    assert synth.violations == [], "\n".join(synth.finding_summary())
+
+
+def test_every_acknowledgment_gives_a_reason_and_a_granular_rule(synth: Synthesized) -> None:
+    assert synth.acknowledged, "the stack is expected to acknowledge some findings"
+    for entry in synth.acknowledged:
+        assert len(entry["reason"]) > 40, entry
+        assert entry["ruleName"] not in ("AwsSolutions-IAM5", "AwsSolutions-IAM4"), entry
+
+
+def test_cfn_lint_reports_nothing(synth: Synthesized) -> None:
+    path = synth.outdir / f"{STACK}.template.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "cfnlint", str(path)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_role_carries_a_managed_policy(template: dict[str, Any]) -> None:
+    for logical_id, role in resources_of_type(template, "AWS::IAM::Role").items():
+        assert "ManagedPolicyArns" not in role["Properties"], logical_id
+
+
+def test_no_statement_grants_a_wildcard_action(template: dict[str, Any]) -> None:
+    for statement in policy_statements(template):
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, statement
+
+
+def test_star_resources_are_only_for_services_without_resource_permissions(
+    template: dict[str, Any],
+) -> None:
+    unscoped_services = {"xray", "logs"}
+    for statement in policy_statements(template):
+        if "*" in as_list(statement["Resource"]):
+            services = {action.split(":")[0] for action in as_list(statement["Action"])}
+            assert services <= unscoped_services, statement
+    logs_on_star = {
+        action
+        for statement in policy_statements(template)
+        if "*" in as_list(statement["Resource"])
+        for action in as_list(statement["Action"])
+        if action.startswith("logs:")
+    }
+    # CloudWatch Logs actions on '*' are only the log-delivery and describe actions.
+    assert not logs_on_star & {"logs:PutLogEvents", "logs:CreateLogStream", "logs:CreateLogGroup"}
+
+
+def test_every_log_group_has_a_retention(template: dict[str, Any]) -> None:
+    groups = resources_of_type(template, "AWS::Logs::LogGroup")
+    assert groups
+    for logical_id, group in groups.items():
+        assert group["Properties"].get("RetentionInDays"), logical_id
+
+
+def test_stateful_resources_are_retained(template: dict[str, Any]) -> None:
+    stateful = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::KMS::Key")
+    for resource_type in stateful:
+        for logical_id, resource in resources_of_type(template, resource_type).items():
+            assert resource.get("DeletionPolicy") == "Retain", logical_id
+
+
+def test_no_hidden_helper_function_or_custom_resource(template: dict[str, Any]) -> None:
+    types = {resource["Type"] for resource in template["Resources"].values()}
+    assert not any(t.startswith("Custom::") for t in types)
+    handlers = {
+        fn["Properties"]["Handler"]
+        for fn in resources_of_type(template, "AWS::Lambda::Function").values()
+    }
+    assert handlers == {
+        "orders.api.handler",
+        "orders.ingest.handler",
+        "orders.stream.handler",
+        "orders.workflow.process_order",
+        "orders.workflow.ship_order",
+        "orders.workflow.backorder_item",
+    }
+
+
+# --- wiring -------------------------------------------------------------------------
+
+
+def test_orders_table_is_keyed_by_order_id_with_new_and_old_images(
+    template: dict[str, Any],
+) -> None:
+    table = _one(template, "AWS::DynamoDB::Table")["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "order_id", "KeyType": "HASH"}]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_upload_trigger_matches_json_files_under_uploads(template: dict[str, Any]) -> None:
+    rule = _one(template, "AWS::Events::Rule")["Properties"]
+    pattern = rule["EventPattern"]
+    assert pattern["source"] == ["aws.s3"]
+    assert pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["object"]["key"] == [{"wildcard": "uploads/*.json"}]
+    ingest_id = _logical_id(template, "AWS::Lambda::Function", "IngestFunction")
+    assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": [ingest_id, "Arn"]}
+    assert "DeadLetterConfig" in rule["Targets"][0]
+
+
+def test_stream_mapping_takes_inserts_only_in_batches_of_ten(template: dict[str, Any]) -> None:
+    mapping = _one(template, "AWS::Lambda::EventSourceMapping")["Properties"]
+    assert mapping["BatchSize"] == 10
+    assert mapping["FilterCriteria"] == {"Filters": [{"Pattern": '{"eventName":["INSERT"]}'}]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    stream_fn = _logical_id(template, "AWS::Lambda::Function", "StreamFunction")
+    assert mapping["FunctionName"] == {"Ref": stream_fn}
+
+
+def test_workflow_runs_process_check_ship_or_backorder_then_update_and_notify(
+    template: dict[str, Any],
+) -> None:
+    definition = _rendered_definition(template)
+    states = definition["States"]
+    assert definition["StartAt"] == "ProcessOrder"
+    assert states["ProcessOrder"]["Next"] == "CheckInventory"
+    choice = states["CheckInventory"]
+    assert choice["Type"] == "Choice"
+    assert choice["Choices"] == [
+        {"Variable": "$.inStock", "BooleanEquals": True, "Next": "ShipOrder"}
+    ]
+    assert choice["Default"] == "BackorderItem"
+    assert states["ShipOrder"]["Next"] == "UpdateOrderStatus"
+    assert states["BackorderItem"]["Next"] == "UpdateOrderStatus"
+    assert states["UpdateOrderStatus"]["Resource"].endswith(":states:::dynamodb:updateItem")
+    assert states["UpdateOrderStatus"]["Next"] == "NotifyCustomer"
+    assert states["NotifyCustomer"]["Resource"].endswith(":states:::sns:publish")
+    assert states["NotifyCustomer"]["Next"] == "OrderDone"
+    assert states["MarkOrderFailed"]["Next"] == "OrderFailed"
+    assert states["OrderFailed"]["Type"] == "Fail"
+
+
+def test_every_workflow_task_catches_failures_into_mark_failed(template: dict[str, Any]) -> None:
+    states = _rendered_definition(template)["States"]
+    tasks = ("ProcessOrder", "ShipOrder", "BackorderItem", "UpdateOrderStatus", "NotifyCustomer")
+    for name in tasks:
+        catchers = states[name]["Catch"]
+        assert [c["Next"] for c in catchers] == ["MarkOrderFailed"], name
+        assert catchers[0]["ErrorEquals"] == ["States.ALL"], name
+
+
+def test_lambda_tasks_retry_transient_errors_with_backoff(template: dict[str, Any]) -> None:
+    states = _rendered_definition(template)["States"]
+    for name in ("ProcessOrder", "ShipOrder", "BackorderItem"):
+        (retry,) = states[name]["Retry"]
+        assert "TransientError" in retry["ErrorEquals"]
+        assert "InvalidOrderError" not in retry["ErrorEquals"]
+        assert retry["BackoffRate"] == 2
+        assert retry["MaxAttempts"] == 3
+
+
+def test_api_function_may_only_put_and_get_orders(template: dict[str, Any]) -> None:
+    statements = _role_statements(template, "ApiFunction")
+    data_actions = {a for a in _actions(statements) if a.startswith("dynamodb:")}
+    assert data_actions == {"dynamodb:PutItem", "dynamodb:GetItem"}
+
+
+def test_ingest_function_reads_uploads_and_writes_orders_only(template: dict[str, Any]) -> None:
+    statements = _role_statements(template, "IngestFunction")
+    s3_statements = [s for s in statements if "s3:GetObject" in as_list(s["Action"])]
+    assert len(s3_statements) == 1
+    assert as_list(s3_statements[0]["Action"]) == ["s3:GetObject"]
+    assert json.dumps(s3_statements[0]["Resource"]).endswith('"/uploads/*"]]}')
+    assert {a for a in _actions(statements) if a.startswith(("dynamodb:", "s3:"))} == {
+        "s3:GetObject",
+        "dynamodb:PutItem",
+    }
+
+
+def test_stream_function_may_start_this_workflow_only(template: dict[str, Any]) -> None:
+    statements = _role_statements(template, "StreamFunction")
+    start = [s for s in statements if "states:StartExecution" in as_list(s["Action"])]
+    machine_id = _logical_id(template, "AWS::StepFunctions::StateMachine", "OrderWorkflow")
+    assert start == [
+        {"Action": "states:StartExecution", "Effect": "Allow", "Resource": {"Ref": machine_id}}
+    ]
+    assert not {a for a in _actions(statements) if a.startswith("dynamodb:Put")}
+
+
+def test_workflow_tasks_cannot_touch_the_table_or_topic(template: dict[str, Any]) -> None:
+    for fragment in ("ProcessOrderFunction", "ShipOrderFunction", "BackorderFunction"):
+        actions = _actions(_role_statements(template, fragment))
+        assert not {a for a in actions if a.startswith(("dynamodb:", "sns:", "states:"))}, fragment
+
+
+def test_notification_topic_is_kms_encrypted_and_tls_only(template: dict[str, Any]) -> None:
+    topic = _one(template, "AWS::SNS::Topic")["Properties"]
+    assert "KmsMasterKeyId" in topic
+    policy = _one(template, "AWS::SNS::TopicPolicy")["Properties"]["PolicyDocument"]
+    assert any(
+        s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in policy["Statement"]
+    )
+
+
+def test_outputs_name_every_entry_point(template: dict[str, Any]) -> None:
+    assert {
+        "RestApiUrl",
+        "HttpApiUrl",
+        "UploadsBucketName",
+        "OrdersTableName",
+        "StateMachineArn",
+        "UserPoolId",
+    } <= set(template["Outputs"])
+
+
+def test_email_subscription_only_when_asked() -> None:
+    import aws_cdk as cdk
+
+    from orders_sample.stack import OrdersSample
+
+    app = cdk.App(analytics_reporting=False)
+    with_email = OrdersSample(app, "WithEmail", notify_email="ops@example.com")
+    without = OrdersSample(app, "WithoutEmail")
+    from aws_cdk.assertions import Template
+
+    Template.from_stack(with_email).has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
+    )
+    Template.from_stack(without).resource_count_is("AWS::SNS::Subscription", 0)
