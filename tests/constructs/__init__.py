@@ -1,0 +1,74 @@
+"""Helpers shared by the construct specifications: findings per stack, cfn-lint, inline code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support import ENV, Synthesized
+
+#: Source of every inline test function (handler ``index.handler``).
+HANDLER_SOURCE = "def handler(event, context):\n    return None\n"
+HANDLER = "index.handler"
+ACCOUNT = ENV.account
+REGION = ENV.region
+
+
+def findings_in(synth: Synthesized, stack_name: str) -> list[str]:
+    """Unacknowledged findings (any plugin) on constructs of ``stack_name``, one line each."""
+    return [
+        f"{violation['ruleName']} ({violation['severity']}) at {construct['constructPath']}"
+        for violation in synth.violations
+        for construct in violation.get("violatingConstructs", [])
+        if construct["constructPath"].startswith(f"{stack_name}/")
+    ]
+
+
+def unjustified_acknowledgments(synth: Synthesized) -> list[str]:
+    """Acknowledgments without a reason, or naming a broader id than the finding's own.
+
+    cdk-nag reports IAM4/IAM5 findings with a granular id
+    (``AwsSolutions-IAM5[Resource::<Table.Arn>/stream/*]``); an acknowledgment must name
+    that id exactly, so that it cannot cover a wildcard nobody reviewed.
+    """
+    problems = []
+    for entry in synth.acknowledged:
+        where = entry.get("acknowledgedAt", "?")
+        rule = entry["ruleName"]
+        if not entry.get("reason", "").strip():
+            problems.append(f"{rule} at {where}: no reason")
+        if not entry.get("acknowledgedId", "").endswith(f"::{rule}"):
+            problems.append(f"{rule} at {where}: acknowledged as {entry.get('acknowledgedId')}")
+        if rule.split("[")[0].endswith(("-IAM4", "-IAM5")) and "[" not in rule:
+            problems.append(f"{rule} at {where}: no granular part")
+    return problems
+
+
+def cfn_lint_findings(synth: Synthesized) -> list[str]:
+    """cfn-lint's matches on every template of ``synth``, as strings."""
+    # Imported on first use: loading cfn-lint takes seconds, and only synthesis tests need it.
+    # One run over all templates shares cfn-lint's schema loading between them.
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import Runner
+
+    paths = [str(synth.outdir / f"{name}.template.json") for name in sorted(synth.templates)]
+    config = ConfigMixIn(["--template", *paths], regions=[REGION])
+    return [str(match) for match in Runner(config).run()]
+
+
+def resources_under(template: dict[str, Any], logical_id_prefix: str) -> dict[str, Any]:
+    """Resources whose logical id starts with ``logical_id_prefix`` (the construct path)."""
+    return {k: v for k, v in template["Resources"].items() if k.startswith(logical_id_prefix)}
+
+
+def only(resources: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The one (logical id, resource) pair of ``resources``; fails on zero or several."""
+    assert len(resources) == 1, sorted(resources)
+    return next(iter(resources.items()))
+
+
+def get_att(logical_id: str, attribute: str = "Arn") -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id, attribute]}
+
+
+def ref(logical_id: str) -> dict[str, Any]:
+    return {"Ref": logical_id}
