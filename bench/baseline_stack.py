@@ -1,0 +1,564 @@
+"""BaselineOrders: the OrdersSample resources written by hand with plain aws-cdk-lib L2 constructs.
+
+The benchmark compares the cost of synthesizing OrdersSample (built from ``constructs_lib``)
+with this stack, so it must describe the same resources with the same settings; the test
+``tests/bench/test_baseline_matches.py`` checks the resource types and counts. It never
+imports ``constructs_lib`` or ``orders_sample``: importing either would put the library's
+cost into the baseline. What it leaves out, on purpose:
+
+- cdk-nag acknowledgments (the benchmark runs without the rule packs);
+- argument validation and the removal of the role ``DependsOn`` that cfn-lint flags (W3005),
+  which change no resource.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as http_authorizers
+from aws_cdk import aws_apigatewayv2_integrations as http_integrations
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+#: The same handlers' source and excludes as the sample, so both stacks share one asset.
+LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
+ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.mypy_cache", "**/tests"]
+
+POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python314-arm64:36"
+RETENTION = logs.RetentionDays.ONE_MONTH
+TRANSIENT_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "TransientError",
+    "InventoryServiceError",
+]
+
+
+class BaselineOrders(cdk.Stack):
+    """The OrdersSample resources, one L2 construct at a time."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        code = lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=ASSET_EXCLUDES)
+
+        table = dynamodb.Table(
+            self,
+            "OrdersTable",
+            partition_key=dynamodb.Attribute(name="order_id", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.DEFAULT,
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        users = cognito.UserPool(
+            self,
+            "Users",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_symbols=True,
+            ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        client = users.add_client(
+            "SampleClient",
+            auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
+            generate_secret=False,
+        )
+        key = kms.Key(
+            self,
+            "NotificationsKey",
+            description="Encrypts order notifications at rest",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        topic = sns.Topic(self, "Notifications", master_key=key, enforce_ssl=True)
+
+        # --- API ---
+        api_fn = self._function(code, "ApiFunction", "orders.api.handler", table)
+        table.grant(api_fn, "dynamodb:PutItem", "dynamodb:GetItem")
+        routes = [("POST", "/orders"), ("GET", "/orders/{order_id}")]
+        rest_url = self._rest_api(api_fn, routes, users)
+        http_url = self._http_api(api_fn, routes, users, client)
+
+        # --- ingest ---
+        ingest_fn = self._function(code, "IngestFunction", "orders.ingest.handler", table)
+        table.grant(ingest_fn, "dynamodb:PutItem")
+        bucket = self._uploads(ingest_fn)
+
+        # --- workflow ---
+        state_machine = self._workflow(code, table, topic)
+        stream_fn = self._function(
+            code,
+            "StreamFunction",
+            "orders.stream.handler",
+            None,
+            {"STATE_MACHINE_ARN": state_machine.state_machine_arn},
+        )
+        state_machine.grant_start_execution(stream_fn)
+        self._stream_mapping(stream_fn, table)
+
+        cdk.CfnOutput(self, "RestApiUrl", value=rest_url)
+        cdk.CfnOutput(self, "HttpApiUrl", value=http_url)
+        cdk.CfnOutput(self, "UploadsBucketName", value=bucket.bucket_name)
+        cdk.CfnOutput(self, "OrdersTableName", value=table.table_name)
+        cdk.CfnOutput(self, "StateMachineArn", value=state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "UserPoolId", value=users.user_pool_id)
+        cdk.CfnOutput(self, "UserPoolClientId", value=client.user_pool_client_id)
+        cdk.CfnOutput(self, "NotificationTopicArn", value=topic.topic_arn)
+
+    # --- shared pieces ---------------------------------------------------------------
+
+    def _queue(self, construct_id: str) -> sqs.Queue:
+        return sqs.Queue(
+            self,
+            construct_id,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+    def _log_group(self, construct_id: str) -> logs.LogGroup:
+        return logs.LogGroup(
+            self, construct_id, retention=RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN
+        )
+
+    def _function(
+        self,
+        code: lambda_.Code,
+        construct_id: str,
+        handler: str,
+        table: dynamodb.Table | None,
+        extra_environment: dict[str, str] | None = None,
+    ) -> lambda_.Function:
+        log_group = self._log_group(f"{construct_id}LogGroup")
+        role = iam.Role(
+            self, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")
+        )
+        function = lambda_.Function(
+            self,
+            construct_id,
+            code=code,
+            handler=handler,
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            memory_size=256,
+            timeout=cdk.Duration.seconds(10),
+            environment={
+                "POWERTOOLS_SERVICE_NAME": "orders",
+                "POWERTOOLS_METRICS_NAMESPACE": "OrdersSample",
+                **({"TABLE_NAME": table.table_name} if table is not None else {}),
+                **(extra_environment or {}),
+            },
+            role=role,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            tracing=lambda_.Tracing.ACTIVE,
+            dead_letter_queue=self._queue(f"{construct_id}DeadLetterQueue"),
+            layers=[
+                lambda_.LayerVersion.from_layer_version_arn(
+                    self,
+                    f"{construct_id}Powertools",
+                    f"arn:{self.partition}:lambda:{self.region}:017000801446:layer:"
+                    + POWERTOOLS_LAYER,
+                )
+            ],
+        )
+        log_group.grant_write(role)
+        return function
+
+    # --- APIs ------------------------------------------------------------------------
+
+    def _rest_api(
+        self,
+        function: lambda_.IFunction,
+        routes: list[tuple[str, str]],
+        users: cognito.IUserPool,
+    ) -> str:
+        # API Gateway writes execution logs through one role per account and region.
+        cloudwatch_role = iam.Role(
+            self,
+            "ApiGatewayCloudWatchRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            inline_policies={
+                "PushToCloudWatchLogs": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            actions=[
+                                "logs:CreateLogGroup",
+                                "logs:CreateLogStream",
+                                "logs:DescribeLogGroups",
+                                "logs:DescribeLogStreams",
+                                "logs:PutLogEvents",
+                                "logs:GetLogEvents",
+                                "logs:FilterLogEvents",
+                            ],
+                            resources=[
+                                f"arn:{self.partition}:logs:{self.region}:{self.account}"
+                                ":log-group:*"
+                            ],
+                        )
+                    ]
+                )
+            },
+        )
+        account = apigateway.CfnAccount(
+            self, "ApiGatewayAccount", cloud_watch_role_arn=cloudwatch_role.role_arn
+        )
+        access_logs = self._log_group("RestApiAccessLogs")
+        api = apigateway.RestApi(
+            self,
+            "RestApi",
+            cloud_watch_role=False,
+            endpoint_types=[apigateway.EndpointType.REGIONAL],
+            deploy_options=apigateway.StageOptions(
+                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                throttling_rate_limit=100,
+                throttling_burst_limit=50,
+                tracing_enabled=True,
+                logging_level=apigateway.MethodLoggingLevel.INFO,
+                data_trace_enabled=False,
+                metrics_enabled=True,
+            ),
+        )
+        api.deployment_stage.node.add_dependency(account)
+        validator = api.add_request_validator(
+            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        authorizer = apigateway.CognitoUserPoolsAuthorizer(
+            self, "RestAuthorizer", cognito_user_pools=[users]
+        )
+        for method, path in routes:
+            api.root.resource_for_path(path).add_method(
+                method,
+                apigateway.LambdaIntegration(function, allow_test_invoke=False),
+                authorizer=authorizer,
+                authorization_type=apigateway.AuthorizationType.COGNITO,
+                request_validator=validator,
+            )
+        return api.url
+
+    def _http_api(
+        self,
+        function: lambda_.IFunction,
+        routes: list[tuple[str, str]],
+        users: cognito.IUserPool,
+        client: cognito.IUserPoolClient,
+    ) -> str:
+        authorizer = http_authorizers.HttpJwtAuthorizer(
+            "HttpAuthorizer",
+            jwt_issuer=f"https://cognito-idp.{self.region}.amazonaws.com/{users.user_pool_id}",
+            jwt_audience=[client.user_pool_client_id],
+        )
+        access_logs = self._log_group("HttpApiAccessLogs")
+        api = apigwv2.HttpApi(self, "HttpApi", create_default_stage=False)
+        apigwv2.HttpStage(
+            self,
+            "HttpApiDefaultStage",
+            http_api=api,
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(rate_limit=100, burst_limit=50),
+            access_log_settings=_HttpAccessLogs(
+                apigwv2.LogGroupLogDestination(access_logs),
+                apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+            ),
+        )
+        for method, path in routes:
+            api.add_routes(
+                path=path,
+                methods=[apigwv2.HttpMethod[method]],
+                integration=http_integrations.HttpLambdaIntegration(
+                    f"{method}{path}Integration",
+                    function,
+                    payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
+                ),
+                authorizer=authorizer,
+            )
+        return api.api_endpoint
+
+    # --- ingest ----------------------------------------------------------------------
+
+    def _uploads(self, function: lambda_.Function) -> s3.Bucket:
+        access_logs = s3.Bucket(
+            self,
+            "UploadsAccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(365))],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        bucket = s3.Bucket(
+            self,
+            "UploadsBucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        cfn_bucket = bucket.node.default_child
+        assert isinstance(cfn_bucket, s3.CfnBucket)
+        cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+            destination_bucket_name=access_logs.bucket_name, log_file_prefix="access-logs/"
+        )
+        # Set on the resource: event_bridge_enabled=True would add the notifications helper.
+        cfn_bucket.add_property_override(
+            "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+        )
+        access_logs.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowServerAccessLogDelivery",
+                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[access_logs.arn_for_objects("access-logs/*")],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                },
+            )
+        )
+        rule = events.Rule(
+            self,
+            "UploadsObjectCreated",
+            description="Objects created in the bucket under uploads/",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [bucket.bucket_name]},
+                    "object": {"key": events.Match.wildcard("uploads/*.json")},
+                },
+            ),
+        )
+        rule.add_target(
+            targets.LambdaFunction(
+                function,
+                dead_letter_queue=self._queue("UploadsDeadLetterQueue"),
+                retry_attempts=8,
+                max_event_age=cdk.Duration.hours(1),
+            )
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[bucket.arn_for_objects("uploads/*")]
+            )
+        )
+        return bucket
+
+    # --- workflow --------------------------------------------------------------------
+
+    def _workflow(
+        self, code: lambda_.Code, table: dynamodb.Table, topic: sns.ITopic
+    ) -> sfn.StateMachine:
+        process_fn = self._function(
+            code, "ProcessOrderFunction", "orders.workflow.process_order", None
+        )
+        ship_fn = self._function(code, "ShipOrderFunction", "orders.workflow.ship_order", None)
+        backorder_fn = self._function(
+            code, "BackorderFunction", "orders.workflow.backorder_item", None
+        )
+
+        mark_failed = self._set_status(table, "MarkOrderFailed", "FAILED")
+        failed = sfn.Fail(
+            self, "OrderFailed", error="OrderFailed", cause="The order could not be processed"
+        )
+        mark_failed.add_catch(failed, result_path="$.markFailedError")
+        mark_failed.next(failed)
+
+        def invoke(construct_id: str, function: lambda_.IFunction) -> tasks.LambdaInvoke:
+            task = tasks.LambdaInvoke(
+                self,
+                construct_id,
+                lambda_function=function,
+                payload_response_only=True,
+                retry_on_service_exceptions=False,
+            )
+            task.add_retry(
+                errors=TRANSIENT_ERRORS,
+                interval=cdk.Duration.seconds(2),
+                max_attempts=3,
+                backoff_rate=2,
+            )
+            task.add_catch(mark_failed, result_path="$.error")
+            return task
+
+        process = invoke("ProcessOrder", process_fn)
+        ship = invoke("ShipOrder", ship_fn)
+        backorder = invoke("BackorderItem", backorder_fn)
+        record_status = self._set_status(table, "UpdateOrderStatus", None)
+        record_status.add_catch(mark_failed, result_path="$.error")
+        notify = tasks.SnsPublish(
+            self,
+            "NotifyCustomer",
+            topic=topic,
+            subject="Your order",
+            message=sfn.TaskInput.from_object(
+                {
+                    "order_id": sfn.JsonPath.string_at("$.order_id"),
+                    "email": sfn.JsonPath.string_at("$.email"),
+                    "status": sfn.JsonPath.string_at("$.status"),
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        notify.add_retry(errors=["SNS.SdkClientException", "States.Timeout"], max_attempts=3)
+        notify.add_catch(mark_failed, result_path="$.error")
+        check_inventory = (
+            sfn.Choice(self, "CheckInventory")
+            .when(sfn.Condition.boolean_equals("$.inStock", True), ship)
+            .otherwise(backorder)
+        )
+        ship.next(record_status)
+        backorder.next(record_status)
+        record_status.next(notify).next(sfn.Succeed(self, "OrderDone"))
+
+        role = iam.Role(
+            self, "OrderWorkflowRole", assumed_by=iam.ServicePrincipal("states.amazonaws.com")
+        )
+        return sfn.StateMachine(
+            self,
+            "OrderWorkflow",
+            definition_body=sfn.DefinitionBody.from_chainable(process.next(check_inventory)),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=cdk.Duration.minutes(15),
+            role=role,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self._log_group("OrderWorkflowLogGroup"),
+                level=sfn.LogLevel.ALL,
+                include_execution_data=True,
+            ),
+        )
+
+    def _set_status(
+        self, table: dynamodb.ITable, construct_id: str, status: str | None
+    ) -> tasks.DynamoUpdateItem:
+        value = sfn.JsonPath.string_at("$.status") if status is None else status
+        return tasks.DynamoUpdateItem(
+            self,
+            construct_id,
+            table=table,
+            key={
+                "order_id": tasks.DynamoAttributeValue.from_string(
+                    sfn.JsonPath.string_at("$.order_id")
+                )
+            },
+            update_expression="SET #status = :status",
+            expression_attribute_names={"#status": "status"},
+            expression_attribute_values={":status": tasks.DynamoAttributeValue.from_string(value)},
+            result_path=sfn.JsonPath.DISCARD,
+        )
+
+    # --- stream ----------------------------------------------------------------------
+
+    def _stream_mapping(self, function: lambda_.Function, table: dynamodb.Table) -> None:
+        on_failure = self._queue("NewOrdersOnFailureQueue")
+        mapping = lambda_.EventSourceMapping(
+            self,
+            "NewOrdersMapping",
+            target=function,
+            event_source_arn=table.table_stream_arn,
+            starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+            batch_size=10,
+            bisect_batch_on_error=True,
+            retry_attempts=3,
+            max_record_age=cdk.Duration.hours(1),
+            parallelization_factor=1,
+            report_batch_item_failures=True,
+            on_failure=event_sources.SqsDlq(on_failure),
+            filters=[lambda_.FilterCriteria.filter({"eventName": ["INSERT"]})],
+        )
+        # Scoped stream reads instead of grant_stream_read(), which allows ListStreams on '*'.
+        grants = [
+            iam.Grant.add_to_principal(
+                grantee=function,
+                actions=[
+                    "dynamodb:DescribeStream",
+                    "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator",
+                ],
+                resource_arns=[table.table_stream_arn or ""],
+            ),
+            iam.Grant.add_to_principal(
+                grantee=function,
+                actions=["dynamodb:ListStreams"],
+                resource_arns=[f"{table.table_arn}/stream/*"],
+            ),
+            on_failure.grant_send_messages(function),
+        ]
+        for grant in grants:
+            grant.apply_before(mapping)
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _HttpAccessLogs:
+    """Access-log settings of an HTTP API stage (aws-cdk offers only the interface)."""
+
+    def __init__(
+        self, destination: apigwv2.IAccessLogDestination, log_format: apigateway.AccessLogFormat
+    ) -> None:
+        self._destination = destination
+        self._format = log_format
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigateway.AccessLogFormat:
+        return self._format
