@@ -1,0 +1,1 @@
+"""Tests of the Lambda handlers in lambda_src/orders, against AWS mocked by moto."""
