@@ -32,6 +32,7 @@ IMPORT_ENV = {
 with pytest.MonkeyPatch.context() as _patch:
     for _name, _value in IMPORT_ENV.items():
         _patch.setenv(_name, _value)
+    import orders.api
     import orders.store
 
 
