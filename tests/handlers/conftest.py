@@ -33,6 +33,7 @@ with pytest.MonkeyPatch.context() as _patch:
     for _name, _value in IMPORT_ENV.items():
         _patch.setenv(_name, _value)
     import orders.api
+    import orders.ingest
     import orders.store
 
 
@@ -64,6 +65,7 @@ def context() -> LambdaContext:
 
 def _clear_clients() -> None:
     orders.store.dynamodb.cache_clear()
+    orders.ingest.s3.cache_clear()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,219 @@
+"""Order file ingest, invoked by an EventBridge rule for S3 "Object Created" events.
+
+An uploaded file holds a JSON list of orders (each with the fields of ``POST /orders``).
+Valid orders are stored ``PENDING`` under ids derived from (bucket, key, version, ETag,
+index), so a redelivered event or a rerun stores nothing twice. Invalid orders and unusable
+files are logged and counted, never raised: retrying cannot fix them. A DynamoDB failure on
+a valid order is raised, so EventBridge retries and the dead-letter queue keep the file.
+
+Environment: ``TABLE_NAME``, ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from typing import Any
+from urllib.parse import unquote_plus
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field, ValidationError
+
+from orders import config, store
+from orders.errors import InvalidEventError, InvalidOrderError
+from orders.models import describe, parse_new_order, pending_order
+
+logger = Logger()
+tracer = Tracer(patch_modules=("botocore",))
+metrics = Metrics()
+
+_ORDER_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:orders:ingest")
+_MAX_REJECTIONS_RETURNED = 100
+# Without s3:ListBucket, S3 answers a missing key with AccessDenied rather than NoSuchKey.
+_MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "AccessDenied"})
+
+
+class UploadedObject(BaseModel):
+    """``detail.object`` of the event (S3 documents ``size``, ``etag``, ``version-id``)."""
+
+    key: str = Field(min_length=1)
+    size: int | None = None
+    etag: str | None = None
+    version_id: str | None = Field(default=None, alias="version-id")
+
+
+class _Bucket(BaseModel):
+    name: str = Field(min_length=1)
+
+
+class _Detail(BaseModel):
+    bucket: _Bucket
+    object: UploadedObject
+
+
+class ObjectCreatedEvent(BaseModel):
+    """The parts of an EventBridge ``aws.s3`` / ``Object Created`` event this function reads."""
+
+    detail: _Detail
+
+
+class FileRejectedError(Exception):
+    """The file cannot yield any order (too large, not JSON, not a list, gone)."""
+
+
+@functools.cache
+def s3() -> Any:
+    """The S3 client, created on first use and reused by warm invocations."""
+    return boto3.client("s3")
+
+
+def ingest_order_id(bucket: str, key: str, revision: str, index: int) -> str:
+    """Deterministic id (uuid5 hex) of the order at ``index`` of one revision of a file."""
+    return uuid.uuid5(_ORDER_ID_NAMESPACE, json.dumps([bucket, key, revision, index])).hex
+
+
+def _get_object(bucket: str, upload: UploadedObject) -> dict[str, Any]:
+    # S3 URL-encodes keys in its own notification format; its EventBridge events are
+    # documented with plain keys. Read the key as sent, then its form-decoded spelling if
+    # the first does not exist, so either convention finds the object.
+    extra = {"VersionId": upload.version_id} if upload.version_id else {}
+    candidates = dict.fromkeys([upload.key, unquote_plus(upload.key)])
+    first_error: ClientError | None = None
+    for key in candidates:
+        try:
+            return s3().get_object(Bucket=bucket, Key=key, **extra)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in _MISSING_OBJECT_CODES:
+                raise
+            first_error = first_error or error
+    assert first_error is not None
+    if first_error.response["Error"]["Code"] == "AccessDenied":
+        raise first_error
+    raise FileRejectedError("the object no longer exists")
+
+
+def read_orders(bucket: str, upload: UploadedObject) -> tuple[list[Any], str]:
+    """Read and decode an order file.
+
+    Returns
+    -------
+    tuple of (list, str)
+        The decoded JSON list, and the revision (version id and ETag) that was read.
+
+    Raises
+    ------
+    FileRejectedError
+        If the file is over :data:`orders.config.MAX_UPLOAD_BYTES`, gone, not UTF-8 JSON,
+        or not a list.
+    """
+    limit = config.MAX_UPLOAD_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise FileRejectedError(f"the file has {upload.size} bytes; the limit is {limit}")
+    response = _get_object(bucket, upload)
+    if response.get("ContentLength", 0) > limit:
+        raise FileRejectedError(
+            f"the file has {response['ContentLength']} bytes; the limit is {limit}"
+        )
+    data = response["Body"].read(limit + 1)
+    if len(data) > limit:
+        raise FileRejectedError(f"the file has more than {limit} bytes")
+    revision = f"{response.get('VersionId') or ''}:{response.get('ETag', '').strip(chr(34))}"
+    try:
+        orders = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise FileRejectedError("the file is not UTF-8 text") from None
+    except (ValueError, RecursionError):
+        raise FileRejectedError("the file is not valid JSON") from None
+    if not isinstance(orders, list):
+        raise FileRejectedError("the file must hold a JSON list of orders")
+    return orders, revision
+
+
+def ingest_file(bucket: str, upload: UploadedObject) -> dict[str, Any]:
+    """Store every valid order of one uploaded file.
+
+    Returns
+    -------
+    dict
+        ``bucket``, ``key``, ``written`` (new orders), ``duplicates`` (stored by an earlier
+        delivery), ``rejected`` (first 100 ``{"index", "reason"}``), ``rejected_count``, and
+        ``file_error`` when the whole file was refused.
+
+    Raises
+    ------
+    botocore.exceptions.ClientError
+        When S3 or DynamoDB fails; a valid order is never dropped silently.
+    """
+    summary: dict[str, Any] = {"bucket": bucket, "key": upload.key, "written": 0, "duplicates": 0}
+    rejected: list[dict[str, Any]] = []
+    try:
+        orders, revision = read_orders(bucket, upload)
+    except FileRejectedError as error:
+        logger.warning("Order file rejected", bucket=bucket, key=upload.key, reason=str(error))
+        metrics.add_metric(name="RejectedFiles", unit=MetricUnit.Count, value=1)
+        return {**summary, "rejected": [], "rejected_count": 0, "file_error": str(error)}
+
+    try:
+        for index, data in enumerate(orders):
+            try:
+                request = parse_new_order(data)
+            except InvalidOrderError as error:
+                logger.warning(
+                    "Invalid order skipped", key=upload.key, index=index, reason=str(error)
+                )
+                rejected.append({"index": index, "reason": str(error)})
+                continue
+            order_id = ingest_order_id(bucket, upload.key, revision, index)
+            if store.add_order(pending_order(request, order_id=order_id)):
+                summary["written"] += 1
+            else:
+                summary["duplicates"] += 1
+    finally:
+        # Counted even when a write fails midway, so the metrics match the table.
+        metrics.add_metric(name="OrdersIngested", unit=MetricUnit.Count, value=summary["written"])
+        metrics.add_metric(name="InvalidOrders", unit=MetricUnit.Count, value=len(rejected))
+
+    logger.info("Order file ingested", **summary, rejected_count=len(rejected))
+    return {
+        **summary,
+        "rejected": rejected[:_MAX_REJECTIONS_RETURNED],
+        "rejected_count": len(rejected),
+    }
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Ingest the order file named by an EventBridge S3 "Object Created" event.
+
+    Parameters
+    ----------
+    event : dict
+        ``{"source": "aws.s3", "detail-type": "Object Created", "detail": {"bucket":
+        {"name"}, "object": {"key", "size", "etag", "version-id"?, "sequencer"}}}``.
+    context : LambdaContext
+        The invocation context.
+
+    Returns
+    -------
+    dict
+        The summary of :func:`ingest_file`.
+
+    Raises
+    ------
+    InvalidEventError
+        If the event lacks the bucket name or object key.
+    botocore.exceptions.ClientError
+        When S3 or DynamoDB fails, so the event is retried.
+    """
+    try:
+        upload = ObjectCreatedEvent.model_validate(event)
+    except ValidationError as error:
+        raise InvalidEventError(f"not an S3 Object Created event: {describe(error)}") from None
+    return ingest_file(upload.detail.bucket.name, upload.detail.object)
