@@ -35,6 +35,7 @@ with pytest.MonkeyPatch.context() as _patch:
     import orders.api
     import orders.ingest
     import orders.store
+    import orders.stream
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,6 +67,7 @@ def context() -> LambdaContext:
 def _clear_clients() -> None:
     orders.store.dynamodb.cache_clear()
     orders.ingest.s3.cache_clear()
+    orders.stream.stepfunctions.cache_clear()
 
 
 @pytest.fixture(scope="module")

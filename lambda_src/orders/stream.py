@@ -1,0 +1,145 @@
+"""Start the order workflow for each new order, from the orders table's stream.
+
+The event source mapping filters to ``INSERT`` records and reports batch item failures:
+a record that fails is returned in ``batchItemFailures`` (by its ``SequenceNumber``) and
+retried alone, instead of failing the whole batch.
+
+Environment: ``STATE_MACHINE_ARN``, ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from botocore.exceptions import ClientError
+
+from orders import config
+from orders.errors import InvalidEventError
+from orders.models import WORKFLOW_FIELDS, parse_order_message
+from orders.store import from_dynamodb
+
+logger = Logger()
+tracer = Tracer(patch_modules=("botocore",))
+metrics = Metrics()
+
+
+class StreamProcessor(BatchProcessor):
+    """Batch processor that logs each failed record with the sequence number Lambda retries."""
+
+    def failure_handler(self, record: Any, exception: Any) -> Any:
+        sequence_number = (record.get("dynamodb") or {}).get("SequenceNumber")
+        logger.warning(
+            "Stream record failed; Lambda retries it",
+            sequence_number=sequence_number,
+            exc_info=exception,
+        )
+        return super().failure_handler(record, exception)
+
+
+# A lone malformed record must come back in batchItemFailures, not fail the invocation.
+processor = StreamProcessor(
+    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+)
+
+_EXECUTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_NOT_IN_EXECUTION_NAME = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@functools.cache
+def stepfunctions() -> Any:
+    """The Step Functions client, created on first use and reused by warm invocations."""
+    return boto3.client("stepfunctions")
+
+
+def execution_name(order_id: str) -> str:
+    """Name the order's execution after its id, within Step Functions' rules.
+
+    Names allow 1-80 characters; this keeps to letters, digits, ``-`` and ``_`` (the set
+    CloudWatch Logs also accepts). An id outside that set or over 80 characters becomes its
+    sanitized first 63 characters, ``-`` and 16 hex characters of its SHA-256, so distinct
+    ids keep distinct names.
+    """
+    if _EXECUTION_NAME.fullmatch(order_id):
+        return order_id
+    digest = hashlib.sha256(order_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{_NOT_IN_EXECUTION_NAME.sub('_', order_id)[:63]}-{digest}"
+
+
+def start_workflow(record: DynamoDBRecord) -> str | None:
+    """Start one execution for the order a stream record inserted.
+
+    Returns
+    -------
+    str or None
+        The execution name, or ``None`` for a record that is not an ``INSERT``.
+
+    Raises
+    ------
+    InvalidEventError
+        If the record has no ``NewImage``.
+    InvalidOrderError
+        If the new image is not an order.
+    botocore.exceptions.ClientError
+        If Step Functions fails (other than ``ExecutionAlreadyExists``).
+    """
+    if record.get("eventName") != "INSERT":
+        return None  # The mapping filters these out; a changed filter must not start workflows.
+    image = (record.get("dynamodb") or {}).get("NewImage")
+    if not isinstance(image, dict):
+        raise InvalidEventError(
+            "the INSERT record has no NewImage; the stream must include new images"
+        )
+    order = parse_order_message(from_dynamodb(image))
+    name = execution_name(order.order_id)
+    try:
+        stepfunctions().start_execution(
+            stateMachineArn=config.state_machine_arn(),
+            name=name,
+            input=json.dumps(order.model_dump(mode="json", include=set(WORKFLOW_FIELDS))),
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+            raise
+        # A redelivered record: the order's execution exists, which is the goal.
+        logger.info("Workflow already started", order_id=order.order_id, execution_name=name)
+        return name
+    metrics.add_metric(name="WorkflowsStarted", unit=MetricUnit.Count, value=1)
+    logger.info("Workflow started", order_id=order.order_id, execution_name=name)
+    return name
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Start a workflow for every ``INSERT`` record of a DynamoDB Streams batch.
+
+    Parameters
+    ----------
+    event : dict
+        ``{"Records": [{"eventName": "INSERT", "dynamodb": {"NewImage": {...},
+        "SequenceNumber": "..."}, ...}]}``.
+    context : LambdaContext
+        The invocation context.
+
+    Returns
+    -------
+    dict
+        ``{"batchItemFailures": [{"itemIdentifier": <SequenceNumber>}, ...]}``.
+    """
+    return process_partial_response(
+        event=event, record_handler=start_workflow, processor=processor, context=context
+    )
