@@ -36,6 +36,7 @@ with pytest.MonkeyPatch.context() as _patch:
     import orders.ingest
     import orders.store
     import orders.stream
+    import orders.workflow
 
 
 def pytest_configure(config: pytest.Config) -> None:
