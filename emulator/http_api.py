@@ -1,0 +1,518 @@
+"""HTTP APIs (API Gateway v2): deploy them from CloudFormation and serve their Lambda routes.
+
+moto 5.2.5 has an API Gateway v2 backend for the control plane but no CloudFormation
+support for ``AWS::ApiGatewayV2::*`` (a template whose outputs read ``ApiEndpoint`` is
+refused) and no data plane. This module adds both, in the smallest form that serves a
+CDK ``HttpApi`` with ``HttpLambdaIntegration`` routes:
+
+- CloudFormation models for ``Api``, ``Integration``, ``Route`` and ``Stage`` that create
+  the objects in moto's API Gateway v2 backend (so ``apigatewayv2`` API calls see them).
+  Physical ids and ``GetAtt`` attributes are CloudFormation's (``ApiEndpoint`` is the AWS
+  URL, ``https://<api-id>.execute-api.<region>.amazonaws.com``).
+- A front door, served by the emulator itself at ``<endpoint>/execute-api/<api-id>/...``
+  (``Emulator.local_url`` turns an AWS URL into this one): it matches the request to a
+  route the way API Gateway does (exact paths before ``{param}`` paths before
+  ``{proxy+}``, a method before ``ANY``, then ``$default``), builds the Lambda proxy event
+  (payload format 2.0, or 1.0 if the integration says so), invokes the function, and maps
+  its result back to HTTP (a function error becomes ``500 {"message": "Internal Server
+  Error"}``, a missing route ``404 {"message": "Not Found"}``).
+
+Not emulated: authorizers (IAM, JWT, Lambda) are not enforced, throttling, CORS
+preflight beyond echoing the API's ``CorsConfiguration``, access logs, custom domains,
+WebSocket APIs, integrations other than Lambda proxy.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+#: Path prefix under which the emulator serves HTTP APIs: ``/execute-api/<api-id>/<path>``.
+PATH_PREFIX = "/execute-api/"
+_NOT_FOUND = (404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
+_INTERNAL_ERROR = (
+    500,
+    {"content-type": "application/json"},
+    b'{"message":"Internal Server Error"}',
+)
+
+
+def install() -> None:
+    """Register the CloudFormation models (moto finds models by subclassing)."""
+    from moto.cloudformation.parsing import get_model_map
+
+    _define_models()
+    get_model_map.cache_clear()
+
+
+def _backend(account_id: str, region: str) -> Any:
+    from moto.apigatewayv2.models import apigatewayv2_backends
+
+    return apigatewayv2_backends[account_id][region]
+
+
+def _define_models() -> None:
+    from moto.core.common_models import CloudFormationModel
+
+    class _Resource:
+        """What CloudFormation keeps for one resource: its physical id and attributes.
+
+        A mixin: moto finds models among the direct subclasses of CloudFormationModel.
+        """
+
+        def __init__(self, physical_id: str, attributes: dict[str, str]) -> None:
+            self._physical_id = physical_id
+            self._attributes = attributes
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self._physical_id
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return True
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            return self._attributes[attribute_name]
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return ""
+
+    class HttpApiModel(_Resource, CloudFormationModel):  # type: ignore[misc]
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ApiGatewayV2::Api"
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+            cls,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> HttpApiModel:
+            properties = cloudformation_json.get("Properties", {})
+            api = _backend(account_id, region_name).create_api(
+                api_key_selection_expression=properties.get("ApiKeySelectionExpression"),
+                cors_configuration=properties.get("CorsConfiguration"),
+                description=properties.get("Description"),
+                disable_schema_validation=properties.get("DisableSchemaValidation"),
+                disable_execute_api_endpoint=properties.get("DisableExecuteApiEndpoint"),
+                name=properties.get("Name", resource_name),
+                protocol_type=properties.get("ProtocolType", "HTTP"),
+                route_selection_expression=properties.get("RouteSelectionExpression"),
+                tags=properties.get("Tags", {}),
+                version=properties.get("Version"),
+            )
+            return cls(api.api_id, {"ApiId": api.api_id, "ApiEndpoint": api.api_endpoint})
+
+    class HttpApiIntegrationModel(_Resource, CloudFormationModel):  # type: ignore[misc]
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ApiGatewayV2::Integration"
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+            cls,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> HttpApiIntegrationModel:
+            p = cloudformation_json.get("Properties", {})
+            integration = _backend(account_id, region_name).create_integration(
+                api_id=p["ApiId"],
+                connection_id=p.get("ConnectionId"),
+                connection_type=p.get("ConnectionType"),
+                content_handling_strategy=p.get("ContentHandlingStrategy"),
+                credentials_arn=p.get("CredentialsArn"),
+                description=p.get("Description"),
+                integration_method=p.get("IntegrationMethod"),
+                integration_subtype=p.get("IntegrationSubtype"),
+                integration_type=p["IntegrationType"],
+                integration_uri=p.get("IntegrationUri"),
+                passthrough_behavior=p.get("PassthroughBehavior"),
+                payload_format_version=p.get("PayloadFormatVersion"),
+                request_parameters=p.get("RequestParameters"),
+                request_templates=p.get("RequestTemplates"),
+                response_parameters=p.get("ResponseParameters"),
+                template_selection_expression=p.get("TemplateSelectionExpression"),
+                timeout_in_millis=p.get("TimeoutInMillis"),
+                tls_config=p.get("TlsConfig"),
+            )
+            return cls(integration.id, {"IntegrationId": integration.id})
+
+    class HttpApiRouteModel(_Resource, CloudFormationModel):  # type: ignore[misc]
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ApiGatewayV2::Route"
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+            cls,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> HttpApiRouteModel:
+            p = cloudformation_json.get("Properties", {})
+            route = _backend(account_id, region_name).create_route(
+                api_id=p["ApiId"],
+                api_key_required=p.get("ApiKeyRequired", False),
+                authorization_scopes=p.get("AuthorizationScopes", []),
+                authorization_type=p.get("AuthorizationType"),
+                authorizer_id=p.get("AuthorizerId"),
+                model_selection_expression=p.get("ModelSelectionExpression"),
+                operation_name=p.get("OperationName"),
+                request_models=p.get("RequestModels"),
+                request_parameters=p.get("RequestParameters"),
+                route_key=p["RouteKey"],
+                route_response_selection_expression=p.get("RouteResponseSelectionExpression"),
+                target=p.get("Target"),
+            )
+            return cls(route.route_id, {"RouteId": route.route_id})
+
+    class HttpApiStageModel(_Resource, CloudFormationModel):  # type: ignore[misc]
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ApiGatewayV2::Stage"
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+            cls,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> HttpApiStageModel:
+            p = cloudformation_json.get("Properties", {})
+            config = {
+                "stageName": p["StageName"],
+                "autoDeploy": p.get("AutoDeploy"),
+                "description": p.get("Description"),
+                "stageVariables": p.get("StageVariables", {}),
+                "accessLogSettings": p.get("AccessLogSettings"),
+                "defaultRouteSettings": p.get("DefaultRouteSettings"),
+            }
+            stage = _backend(account_id, region_name).create_stage(
+                p["ApiId"], {k: v for k, v in config.items() if v is not None}
+            )
+            return cls(stage.name, {})
+
+
+# --- the front door ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """One request to an HTTP API, as the front door received it."""
+
+    method: str
+    path: str
+    raw_query: str
+    headers: dict[str, str]
+    body: bytes
+    source_ip: str
+
+
+def handle(
+    environ: dict[str, Any], account_id: str, region: str
+) -> tuple[int, dict[str, str], bytes]:
+    """Serve one request under ``PATH_PREFIX``; return status, headers and body."""
+    api_id, _, rest = environ.get("PATH_INFO", "")[len(PATH_PREFIX) :].partition("/")
+    try:
+        api = _backend(account_id, region).get_api(api_id)
+    except Exception:
+        return _NOT_FOUND
+    stage_name, path = _split_stage(api, "/" + rest)
+    if stage_name is None:
+        return _NOT_FOUND
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    request = HttpRequest(
+        method=environ["REQUEST_METHOD"].upper(),
+        path=path,
+        raw_query=environ.get("QUERY_STRING", ""),
+        headers=_headers(environ),
+        body=environ["wsgi.input"].read(length) if length else b"",
+        source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
+    )
+    cors = _cors_headers(api.cors_configuration, request)
+    if request.method == "OPTIONS" and cors and "access-control-request-method" in request.headers:
+        return 204, cors, b""
+    match = match_route(api.routes.values(), request.method, request.path)
+    if match is None:
+        return _NOT_FOUND
+    route, path_parameters = match
+    integration_id = (route.target or "").removeprefix("integrations/")
+    integration = api.integrations.get(integration_id)
+    if integration is None or integration.integration_type != "AWS_PROXY":
+        return _INTERNAL_ERROR
+    status, headers, body = _invoke(api, stage_name, route, integration, request, path_parameters)
+    return status, {**headers, **cors}, body
+
+
+def _split_stage(api: Any, path: str) -> tuple[str | None, str]:
+    first, _, remainder = path.lstrip("/").partition("/")
+    if first and first != "$default" and first in api.stages:
+        return first, "/" + remainder
+    if "$default" in api.stages:
+        return "$default", path
+    return None, path
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {
+        key[5:].replace("_", "-").lower(): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    if environ.get("CONTENT_LENGTH"):
+        headers["content-length"] = environ["CONTENT_LENGTH"]
+    return headers
+
+
+def match_route(routes: Iterable[Any], method: str, path: str) -> tuple[Any, dict[str, str]] | None:
+    """Pick the route API Gateway would pick for ``method path``, with its path parameters.
+
+    Most specific wins: an exact path over one with ``{param}`` segments over a greedy
+    ``{proxy+}``; a route for the method over ``ANY``; ``$default`` last.
+    """
+    best: tuple[tuple[int, int, int], Any, dict[str, str]] | None = None
+    default = None
+    for route in routes:
+        if route.route_key == "$default":
+            default = route
+            continue
+        route_method, _, route_path = route.route_key.partition(" ")
+        if route_method not in (method, "ANY"):
+            continue
+        parameters = _match_path(route_path, path)
+        if parameters is None:
+            continue
+        greedy = any(name.endswith("+") for name in re.findall(r"{([^}]+)}", route_path))
+        rank = (
+            0 if greedy else 1,
+            route_path.count("/") - route_path.count("{"),
+            1 if route_method == method else 0,
+        )
+        if best is None or rank > best[0]:
+            best = (rank, route, {k.rstrip("+"): v for k, v in parameters.items()})
+    if best is not None:
+        return best[1], best[2]
+    if default is not None:
+        return default, {}
+    return None
+
+
+def _match_path(template: str, path: str) -> dict[str, str] | None:
+    pattern = ""
+    for part in re.split(r"({[^}]+})", template):
+        if part.startswith("{") and part.endswith("}"):
+            name = part[1:-1]
+            group = re.sub(r"\W", "_", name)
+            pattern += f"(?P<{group}>.+)" if name.endswith("+") else f"(?P<{group}>[^/]+)"
+        else:
+            pattern += re.escape(part)
+    found = re.fullmatch(pattern, path)
+    if found is None:
+        return None
+    names = [part[1:-1] for part in re.findall(r"{[^}]+}", template)]
+    return {name: unquote(found.group(re.sub(r"\W", "_", name))) for name in names}
+
+
+def _invoke(
+    api: Any,
+    stage: str,
+    route: Any,
+    integration: Any,
+    request: HttpRequest,
+    path_parameters: dict[str, str],
+) -> tuple[int, dict[str, str], bytes]:
+    from moto.awslambda.utils import get_backend
+
+    from emulator.lambda_runtime import invoke_in_server
+
+    function_arn = _function_arn(integration.integration_uri or "")
+    function = get_backend(api.backend.account_id, api.backend.region_name).get_function(
+        function_arn
+    )
+    version = integration.payload_format_version or "2.0"
+    if version == "1.0":
+        event = _event_v1(api, stage, route, request, path_parameters)
+    else:
+        event = _event_v2(api, stage, route, request, path_parameters)
+    payload, function_error = invoke_in_server(function, event)
+    if function_error:
+        return _INTERNAL_ERROR
+    return _response(payload, version)
+
+
+def _function_arn(integration_uri: str) -> str:
+    # The function ARN, or arn:aws:apigateway:<region>:lambda:path/.../functions/<arn>/invocations
+    found = re.search(r"functions/(arn:[^/]+)/invocations", integration_uri)
+    return found.group(1) if found else integration_uri
+
+
+def _request_context(api: Any, stage: str, route: Any, request: HttpRequest) -> dict[str, Any]:
+    now = time.time()
+    domain = f"{api.api_id}.execute-api.{api.backend.region_name}.amazonaws.com"
+    return {
+        "accountId": api.backend.account_id,
+        "apiId": api.api_id,
+        "domainName": domain,
+        "domainPrefix": api.api_id,
+        "requestId": str(uuid.uuid4()),
+        "routeKey": route.route_key,
+        "stage": stage,
+        "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+        "timeEpoch": int(now * 1000),
+    }
+
+
+def _body(request: HttpRequest) -> tuple[str | None, bool]:
+    if not request.body:
+        return None, False
+    try:
+        return request.body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(request.body).decode(), True
+
+
+def _event_v2(
+    api: Any, stage: str, route: Any, request: HttpRequest, path_parameters: dict[str, str]
+) -> dict[str, Any]:
+    query: dict[str, list[str]] = {}
+    for key, value in parse_qsl(request.raw_query, keep_blank_values=True):
+        query.setdefault(key, []).append(value)
+    body, is_base64 = _body(request)
+    headers = dict(request.headers)
+    cookies = [c.strip() for c in headers.pop("cookie", "").split(";") if c.strip()]
+    context = _request_context(api, stage, route, request)
+    context["http"] = {
+        "method": request.method,
+        "path": request.path,
+        "protocol": "HTTP/1.1",
+        "sourceIp": request.source_ip,
+        "userAgent": request.headers.get("user-agent", ""),
+    }
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route.route_key,
+        "rawPath": request.path,
+        "rawQueryString": request.raw_query,
+        "headers": headers,
+        "requestContext": context,
+        "isBase64Encoded": is_base64,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = {k: ",".join(v) for k, v in query.items()}
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if body is not None:
+        event["body"] = body
+    stage_variables = api.stages[stage].stage_variables
+    if stage_variables:
+        event["stageVariables"] = stage_variables
+    return event
+
+
+def _event_v1(
+    api: Any, stage: str, route: Any, request: HttpRequest, path_parameters: dict[str, str]
+) -> dict[str, Any]:
+    query: dict[str, list[str]] = {}
+    for key, value in parse_qsl(request.raw_query, keep_blank_values=True):
+        query.setdefault(key, []).append(value)
+    body, is_base64 = _body(request)
+    context = _request_context(api, stage, route, request)
+    context.update(
+        {
+            "httpMethod": request.method,
+            "path": request.path,
+            "protocol": "HTTP/1.1",
+            "resourcePath": route.route_key.partition(" ")[2] or route.route_key,
+            "identity": {
+                "sourceIp": request.source_ip,
+                "userAgent": request.headers.get("user-agent"),
+            },
+        }
+    )
+    return {
+        "version": "1.0",
+        "resource": route.route_key.partition(" ")[2] or route.route_key,
+        "path": request.path,
+        "httpMethod": request.method,
+        "headers": request.headers,
+        "multiValueHeaders": {k: [v] for k, v in request.headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "requestContext": context,
+        "pathParameters": path_parameters or None,
+        "stageVariables": api.stages[stage].stage_variables or None,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def _response(payload: bytes, version: str) -> tuple[int, dict[str, str], bytes]:
+    try:
+        result = json.loads(payload or b"null")
+    except ValueError:
+        return _INTERNAL_ERROR
+    if not (isinstance(result, dict) and "statusCode" in result):
+        if version == "1.0":
+            return _INTERNAL_ERROR
+        # Payload 2.0 without a statusCode: API Gateway returns the result as JSON, 200.
+        return 200, {"content-type": "application/json"}, json.dumps(result).encode()
+    headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers[name.lower()] = ",".join(str(v) for v in values)
+    if result.get("cookies"):
+        headers["set-cookie"] = ", ".join(result["cookies"])
+    body = result.get("body")
+    if body is None:
+        content = b""
+    elif result.get("isBase64Encoded"):
+        content = base64.b64decode(body)
+    else:
+        content = (body if isinstance(body, str) else json.dumps(body)).encode()
+    headers.setdefault("content-type", "application/json")
+    return int(result["statusCode"]), headers, content
+
+
+def _cors_headers(configuration: Any, request: HttpRequest) -> dict[str, str]:
+    origin = request.headers.get("origin")
+    if not configuration or not origin:
+        return {}
+    allowed = configuration.get("AllowOrigins") or configuration.get("allowOrigins") or []
+    if "*" not in allowed and origin not in allowed:
+        return {}
+    headers = {"access-control-allow-origin": "*" if "*" in allowed else origin}
+    for key, header in (
+        ("AllowMethods", "access-control-allow-methods"),
+        ("AllowHeaders", "access-control-allow-headers"),
+        ("ExposeHeaders", "access-control-expose-headers"),
+    ):
+        values = configuration.get(key) or configuration.get(key[0].lower() + key[1:])
+        if values:
+            headers[header] = ",".join(values)
+    if configuration.get("MaxAge") is not None:
+        headers["access-control-max-age"] = str(configuration["MaxAge"])
+    if configuration.get("AllowCredentials"):
+        headers["access-control-allow-credentials"] = "true"
+    return headers
