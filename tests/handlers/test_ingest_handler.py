@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from orders import config, ingest
+from orders import config, ingest, store
 from orders.errors import InvalidEventError
 
 from tests.handlers.events import VALID_ORDER, emitted_metrics, s3_object_created
@@ -96,6 +96,16 @@ def test_order_ids_are_deterministic_per_file_revision_and_index(
 
     expected = {ingest.ingest_order_id(bucket, KEY, f":{etag}", index) for index in (0, 1)}
     assert {item["order_id"] for item in stored(table)} == expected
+
+
+def test_file_of_many_orders_stores_each_once(bucket: str, table: Any, context: Any) -> None:
+    event = upload_orders(bucket, [order(f"customer-{n}") for n in range(150)])
+
+    first = ingest.handler(event, context)
+    again = ingest.handler(event, context)
+
+    assert (first["written"], again["written"], again["duplicates"]) == (150, 0, 150)
+    assert len(stored(table)) == 150
 
 
 def test_same_orders_in_another_file_are_new_orders(bucket: str, table: Any, context: Any) -> None:
@@ -219,6 +229,32 @@ def test_dynamodb_failure_on_a_valid_order_raises_for_a_retry(
 
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
         ingest.handler(event, context)
+
+
+def test_failure_on_one_order_raises_and_the_retry_stores_what_is_missing(
+    bucket: str, table: Any, context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = upload_orders(bucket, [order(f"customer-{n}") for n in range(20)])
+    add_order = store.add_order
+
+    def throttled_once(new_order: Any) -> bool:
+        if new_order.customer_id == "customer-7":
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
+                "PutItem",
+            )
+        return add_order(new_order)
+
+    monkeypatch.setattr(store, "add_order", throttled_once)
+    with pytest.raises(ClientError, match="ProvisionedThroughputExceeded"):
+        ingest.handler(event, context)
+    monkeypatch.setattr(store, "add_order", add_order)
+
+    retried = ingest.handler(event, context)
+
+    assert retried["written"] >= 1 and retried["written"] + retried["duplicates"] == 20
+    assert "customer-7" in {item["customer_id"] for item in stored(table)}
+    assert len(stored(table)) == 20
 
 
 def test_s3_failure_other_than_a_missing_object_raises_for_a_retry(
