@@ -1,0 +1,118 @@
+"""Everything this package changes in moto, installed in one call inside the server process.
+
+Each gap between moto 5.2.5 and what a CDK-synthesized serverless stack needs to run is
+closed in one named place; this module lists them in the order they are installed:
+
+1. ``_point_moto_at_itself``: moto builds URLs back to itself (custom-resource response
+   URLs, Step Functions' service clients) from ``MOTO_PORT`` and a Docker host name;
+   they must name this server on 127.0.0.1.
+2. ``lambda_runtime.install``: functions run as local Python subprocesses, not in Docker.
+3. ``custom_resources.install``: custom-resource properties reach the handler as strings,
+   as CloudFormation sends them, and a failing provider fails the stack at once.
+4. ``_execute_state_machines``: state machines created by CloudFormation run for real
+   (moto's ``execute_state_machine`` mode otherwise only applies to API-created ones).
+5. ``eventbridge_targets.install``: EventBridge rules deliver to Lambda, Step Functions and
+   SNS targets (moto 5.2.5 only delivers to logs, SQS, buses and API destinations).
+6. ``dynamodb_streams.install``: DynamoDB stream records reach mapped functions
+   asynchronously, honouring the event source mapping's settings.
+7. ``http_api.install``: HTTP APIs (API Gateway v2) deploy from CloudFormation and serve
+   requests through their Lambda proxy integrations (``EmulatorApp`` routes them).
+8. ``dynamodb_global_tables.install``: ``AWS::DynamoDB::GlobalTable`` (CDK's ``TableV2``)
+   becomes a moto table in the deployment region.
+9. ``unsupported_resources.install``: resource types moto has no model for become named
+   placeholders instead of breaking references; ``/_emulator/not-emulated`` lists them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from emulator import (
+    custom_resources,
+    dynamodb_global_tables,
+    dynamodb_streams,
+    eventbridge_targets,
+    http_api,
+    unsupported_resources,
+)
+from emulator.lambda_runtime import SubprocessRuntime
+from emulator.lambda_runtime import install as install_lambda_runtime
+
+_runtime: SubprocessRuntime | None = None
+_region = "us-east-1"
+
+
+def install(endpoint_url: str, port: int, region: str, work_dir: str, python: str) -> None:
+    """Install every piece of glue; call once, in the server process, before serving."""
+    global _runtime, _region
+    _region = region
+    _point_moto_at_itself(port)
+    _runtime = SubprocessRuntime(endpoint_url, Path(work_dir), python)
+    install_lambda_runtime(_runtime)
+    custom_resources.install()
+    _execute_state_machines()
+    eventbridge_targets.install()
+    dynamodb_streams.install()
+    http_api.install()
+    dynamodb_global_tables.install()
+    unsupported_resources.install()
+
+
+class EmulatorApp:
+    """moto's WSGI application, with the HTTP API front door and the emulator's own paths."""
+
+    def __init__(self, moto_app: Callable[..., Iterable[bytes]]) -> None:
+        self.moto_app = moto_app
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(http_api.PATH_PREFIX):
+            from moto.core.models import DEFAULT_ACCOUNT_ID
+
+            status, headers, body = http_api.handle(environ, DEFAULT_ACCOUNT_ID, _region)
+        elif path == unsupported_resources.NOT_EMULATED_PATH:
+            status, headers = 200, {"content-type": "application/json"}
+            body = json.dumps(unsupported_resources.not_emulated).encode()
+        else:
+            return self.moto_app(environ, start_response)
+        headers = {**headers, "content-length": str(len(body))}
+        start_response(f"{status} {HTTPStatus(status).phrase}", list(headers.items()))
+        return [body]
+
+
+def wrap_wsgi_app(app: Callable[..., Iterable[bytes]]) -> EmulatorApp:
+    """Put the emulator's routes in front of moto's WSGI application."""
+    return EmulatorApp(app)
+
+
+def shutdown() -> None:
+    """Stop background delivery and kill invocations still running."""
+    dynamodb_streams.shutdown()
+    if _runtime is not None:
+        _runtime.shutdown()
+
+
+def _point_moto_at_itself(port: int) -> None:
+    from moto import settings
+
+    os.environ["MOTO_PORT"] = str(port)
+    settings.moto_server_host = lambda: "http://127.0.0.1"  # type: ignore[assignment]
+
+
+def _execute_state_machines() -> None:
+    import moto.stepfunctions.models
+    from moto.core.config import default_user_config
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
+    # CloudFormation creates state machines through this module global, while the API (in
+    # this mode) reads the executing backend: make CloudFormation write there too. The
+    # package attribute of the same name stays, moto's URL routing is derived from it.
+    moto.stepfunctions.models.stepfunctions_backends = stepfunctions_parser_backends  # type: ignore[assignment]
