@@ -1,0 +1,120 @@
+"""Run a CDK-synthesized stack locally: moto in server mode on 127.0.0.1, plus the glue it lacks.
+
+``deploy_stack`` takes a cloud assembly (``cdk.out``) and does what ``cdk deploy`` does:
+publish the file assets to the bootstrap bucket, then CreateStack with the synthesized
+template, unchanged. The functions it creates really run (a local Python subprocess per
+invocation), and the events between services really flow::
+
+    from emulator import deploy_stack, http_request, start_emulator, wait_for_execution
+
+    with start_emulator() as emulator:
+        stack = deploy_stack(emulator, "cdk.out", "OrdersSample")
+        http_request(emulator, "POST", stack.outputs["HttpApiUrl"] + "orders", {...})
+        wait_for_execution(emulator, stack.outputs["StateMachineArn"])
+
+Public surface: ``start_emulator`` (``launch_emulator``/``stop_emulator``), ``Emulator``,
+``deploy_stack`` -> ``DeployedStack``, ``invoke_function`` -> ``FunctionResult``,
+``http_request``, ``wait_for``, ``wait_for_execution``, ``wait_for_item``. The server and
+all glue live in a child process (``emulator.moto_process``); nothing here patches the
+caller's moto.
+
+What is emulated (moto 5.2.5 and the glue named in parentheses)
+----------------------------------------------------------------
+- CloudFormation CreateStack of the synthesized template, assets published as the CDK CLI
+  does (``deploy``); resource types moto models are created in moto's backends.
+- Lambda: Python handlers from the deployed zip, run in a fresh subprocess per invocation
+  with the function's environment, ``AWS_ENDPOINT_URL`` pointing at the emulator and dummy
+  credentials; results and errors as the Invoke API returns them (``FunctionError:
+  Unhandled``, ``errorType`` = exception class name, ``Sandbox.Timedout`` past the
+  timeout, ``Runtime.ImportModuleError``); ``InvocationType=Event`` with two retries;
+  logs to CloudWatch Logs (the ``LoggingConfig`` group) and the server log
+  (``lambda_runtime``, ``lambda_bootstrap``).
+- Custom resources: properties sent as strings, as CloudFormation does; a ``FAILED``
+  response or a provider that fails fails the stack at once (``custom_resources``).
+- DynamoDB ``AWS::DynamoDB::Table`` (moto) and ``AWS::DynamoDB::GlobalTable`` / CDK
+  ``TableV2`` (``dynamodb_global_tables``).
+- DynamoDB stream -> event source mapping -> Lambda, asynchronous and in order, honouring
+  ``FilterCriteria``, ``BatchSize``, ``MaximumBatchingWindowInSeconds``,
+  ``MaximumRetryAttempts``, ``BisectBatchOnFunctionError``, ``ReportBatchItemFailures``
+  and the on-failure SQS/SNS destination (``dynamodb_streams``).
+- S3 -> EventBridge (bucket ``EventBridgeConfiguration``, set by aws-cdk-lib's
+  notifications custom resource) -> rule -> Lambda / Step Functions / SNS targets, with
+  ``Input``/``InputPath``/``InputTransformer``, delivered asynchronously
+  (``eventbridge_targets``); ``PutEvents`` reaches the same targets.
+- Step Functions: state machines created by CloudFormation execute for real (moto's
+  ``execute_state_machine`` mode, ``glue._execute_state_machines``): Lambda tasks (ARN or
+  ``lambda:invoke``), ``dynamodb:*Item``, ``sns:publish``, ``sqs:sendMessage`` and other
+  integrations call back into the emulator; Retry/Catch match on error names. Wait
+  states, retry intervals and backoff take real time.
+- HTTP APIs (API Gateway v2): created from CloudFormation, served at
+  ``<endpoint>/execute-api/<api-id>/...`` (``Emulator.local_url`` maps the output URL) with
+  Lambda proxy integrations, payload format 2.0 or 1.0 (``http_api``).
+- Moto's own delivery: S3 notifications straight to Lambda/SQS/SNS, SNS subscriptions
+  (Lambda, SQS), SQS and Kinesis event source mappings; these run synchronously inside the
+  sending request (AWS delivers them asynchronously).
+
+What is not emulated
+--------------------
+- IAM: policies are stored, never enforced; every call is allowed. KMS encryption is
+  accepted and not applied.
+- Authorizers (HTTP API JWT/Lambda/IAM; Cognito) are not enforced; REST APIs (API
+  Gateway v1) are created but not served.
+- Resource types moto has no model for (e.g. ``AWS::ApiGateway::Stage``/``Account``,
+  ``AWS::S3::BucketPolicy``, ``AWS::Cognito::*``, ``AWS::CloudWatch::Alarm``,
+  ``AWS::Lambda::EventInvokeConfig``) become named placeholders with nothing behind them;
+  ``DeployedStack.not_emulated`` lists them (``unsupported_resources``).
+- Lambda: non-Python runtimes (so the Node.js handlers aws-cdk-lib bundles, e.g. for
+  ``autoDeleteObjects`` or ``logRetention``, fail the deployment), layers (the handler
+  sees the server's virtualenv instead, so Powertools and boto3 are there), container
+  images, warm sandboxes (every invocation is a cold start), concurrency limits,
+  dead-letter queues and destinations of asynchronous invocations, memory limits.
+- Event source mappings: ``MaximumRecordAgeInSeconds``, ``ParallelizationFactor``,
+  tumbling windows, ``TRIM_HORIZON`` replay (records before the mapping).
+- EventBridge retry policies and target dead-letter queues; scheduled rules.
+- X-Ray (the SDK is switched off in functions unless they turn it on), CloudWatch
+  metrics and alarms (EMF lines stay in the logs), stack updates, change sets, rollback
+  and deletion.
+
+What is changed in the template
+-------------------------------
+Nothing. The template in ``cdk.out`` is what CreateStack receives (through
+``TemplateURL``, from the asset bucket, like ``cdk deploy``). Stacks deploy to account
+``123456789012`` and the emulator's region; a stack synthesized for an explicit other
+account keeps that account in the ARNs it spells out.
+"""
+
+from emulator.deploy import DeployedStack, DeployError, deploy_stack
+from emulator.flows import (
+    FunctionResult,
+    HttpResponse,
+    http_request,
+    invoke_function,
+    wait_for,
+    wait_for_execution,
+    wait_for_item,
+)
+from emulator.server import (
+    Emulator,
+    EmulatorStartError,
+    launch_emulator,
+    start_emulator,
+    stop_emulator,
+)
+
+__all__ = [
+    "DeployError",
+    "DeployedStack",
+    "Emulator",
+    "EmulatorStartError",
+    "FunctionResult",
+    "HttpResponse",
+    "deploy_stack",
+    "http_request",
+    "invoke_function",
+    "launch_emulator",
+    "start_emulator",
+    "stop_emulator",
+    "wait_for",
+    "wait_for_execution",
+    "wait_for_item",
+]

@@ -1,0 +1,178 @@
+"""Drive and observe a deployed stack: invoke a function, call an HTTP API, wait for async work.
+
+Everything asynchronous in the emulator (EventBridge targets, stream pollers, Step
+Functions executions, asynchronous Lambda invocations) runs on background threads of the
+server, as on AWS; a test or demo observes the result by polling, with a deadline. These
+helpers keep that polling in one place and make a timeout say what was awaited.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from emulator.server import Emulator
+
+T = TypeVar("T")
+
+#: Seconds ``wait_for`` and friends wait by default.
+DEFAULT_TIMEOUT_SECONDS = 30.0
+#: Seconds between two polls.
+POLL_INTERVAL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class FunctionResult:
+    """What Lambda's Invoke API returned.
+
+    Attributes
+    ----------
+    payload:
+        The response payload, parsed from JSON (the handler's result or the error document).
+    function_error:
+        ``"Unhandled"`` if the function failed, else None.
+    logs:
+        The invocation's log (START/END/REPORT lines around what the handler printed).
+    """
+
+    payload: Any
+    function_error: str | None
+    logs: str
+
+    @property
+    def error_type(self) -> str | None:
+        """The failed handler's exception class name (``errorType``), or None on success."""
+        if self.function_error and isinstance(self.payload, dict):
+            return self.payload.get("errorType")
+        return None
+
+
+def invoke_function(emulator: Emulator, function_name: str, event: Any = None) -> FunctionResult:
+    """Invoke a deployed function synchronously (``RequestResponse``) with a JSON event."""
+    import base64
+
+    response = emulator.client("lambda").invoke(
+        FunctionName=function_name,
+        Payload=json.dumps(event if event is not None else {}).encode(),
+        LogType="Tail",
+    )
+    raw = response["Payload"].read()
+    try:
+        payload = json.loads(raw) if raw else None
+    except ValueError:
+        payload = raw.decode(errors="replace")
+    logs = base64.b64decode(response.get("LogResult", "")).decode(errors="replace")
+    return FunctionResult(payload, response.get("FunctionError"), logs)
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def http_request(
+    emulator: Emulator,
+    method: str,
+    url: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+) -> HttpResponse:
+    """Send an HTTP request to an API in the emulator.
+
+    ``url`` may be the AWS URL from a stack output (``https://<id>.execute-api...``); it is
+    translated with ``Emulator.local_url``. A dict or list ``body`` is sent as JSON.
+    """
+    data: bytes | None
+    all_headers = dict(headers or {})
+    if isinstance(body, dict | list):
+        data = json.dumps(body).encode()
+        all_headers.setdefault("content-type", "application/json")
+    elif isinstance(body, str):
+        data = body.encode()
+    else:
+        data = body
+    request = urllib.request.Request(
+        emulator.local_url(url), data=data, headers=all_headers, method=method.upper()
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_seconds) as response:
+            return HttpResponse(response.status, dict(response.headers.items()), response.read())
+    except urllib.error.HTTPError as error:
+        return HttpResponse(error.code, dict(error.headers.items()), error.read())
+
+
+def wait_for(
+    condition: Callable[[], T | None],
+    description: str,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    emulator: Emulator | None = None,
+) -> T:
+    """Poll ``condition`` until it returns something truthy, and return that.
+
+    Raises ``TimeoutError`` naming ``description`` (and, given the emulator, with the end
+    of its log, where function output and delivery errors are) when the deadline passes.
+    """
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            tail = f"\nServer log tail:\n{emulator.read_log()[-4000:]}" if emulator else ""
+            raise TimeoutError(
+                f"timed out after {timeout_seconds:.0f} s waiting for {description}{tail}"
+            )
+        time.sleep(POLL_INTERVAL_SECONDS)
+
+
+def wait_for_execution(
+    emulator: Emulator,
+    state_machine_arn: str,
+    name: str | None = None,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+) -> dict[str, Any]:
+    """Wait until an execution of the state machine (the one called ``name``, or any) has
+    finished; return ``DescribeExecution`` of it (``status``, ``output``, ``error``, ``cause``)."""
+    stepfunctions = emulator.client("stepfunctions")
+
+    def finished() -> dict[str, Any] | None:
+        executions = stepfunctions.list_executions(stateMachineArn=state_machine_arn)["executions"]
+        for execution in executions:
+            if name is not None and execution["name"] != name:
+                continue
+            if execution["status"] != "RUNNING":
+                return dict(
+                    stepfunctions.describe_execution(executionArn=execution["executionArn"])
+                )
+        return None
+
+    what = f"execution {name or '(any)'} of {state_machine_arn} to finish"
+    return wait_for(finished, what, timeout_seconds, emulator)
+
+
+def wait_for_item(
+    emulator: Emulator,
+    table_name: str,
+    key: dict[str, Any],
+    predicate: Callable[[dict[str, Any]], bool] = lambda item: True,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+) -> dict[str, Any]:
+    """Wait until ``GetItem`` (DynamoDB JSON ``key``) returns an item satisfying ``predicate``."""
+    dynamodb = emulator.client("dynamodb")
+
+    def found() -> dict[str, Any] | None:
+        item = dynamodb.get_item(TableName=table_name, Key=key, ConsistentRead=True).get("Item")
+        return item if item is not None and predicate(item) else None
+
+    return wait_for(found, f"item {key} in {table_name}", timeout_seconds, emulator)
