@@ -1,0 +1,41 @@
+"""Fixtures for the emulator's tests: one synthesis, one emulator and one deployment per module.
+
+The server boots (a few seconds of importing moto) while the tiny app synthesizes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from emulator import DeployedStack, Emulator, EmulatorStartError, deploy_stack, start_emulator
+
+
+@pytest.fixture(scope="module")
+def booting_emulator() -> Iterator[Emulator]:
+    with start_emulator(wait=False) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def cloud_assembly(booting_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from .tiny_stack import synthesize  # imports aws_cdk: let the server boot meanwhile
+
+    return synthesize(tmp_path_factory.mktemp("cdk.out"))
+
+
+@pytest.fixture(scope="module")
+def emulator(booting_emulator: Emulator, cloud_assembly: Path) -> Emulator:
+    try:
+        return booting_emulator.wait_until_ready()
+    except EmulatorStartError as error:
+        pytest.skip(f"the emulator (moto server) cannot start here: {error}")
+
+
+@pytest.fixture(scope="module")
+def tiny_stack(emulator: Emulator, cloud_assembly: Path) -> DeployedStack:
+    from .tiny_stack import STACK_NAME
+
+    return deploy_stack(emulator, cloud_assembly, STACK_NAME)
