@@ -1,0 +1,209 @@
+"""Workflow: a state machine that logs everything, traces, and has a role of its own."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+
+from constructs_lib import LambdaFunction, Workflow
+from tests.constructs import (
+    HANDLER,
+    HANDLER_SOURCE,
+    cfn_lint_findings,
+    findings_in,
+    get_att,
+    only,
+    ref,
+    unjustified_acknowledgments,
+)
+from tests.support import ENV, Synthesized, as_list, nag_app, resources_of_type, synthesize
+
+STACKS = ("Defaults", "Express")
+#: The only actions Step Functions needs on '*': log delivery and X-Ray have no resources.
+UNSCOPED_ACTIONS = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+}
+
+
+@pytest.fixture(scope="module")
+def synth() -> Synthesized:
+    app = nag_app()
+
+    defaults = cdk.Stack(app, "Defaults", env=ENV)
+    check = LambdaFunction(
+        defaults, "Check", code=lambda_.Code.from_inline(HANDLER_SOURCE), handler=HANDLER
+    )
+    Workflow(
+        defaults,
+        "Fulfil",
+        definition=tasks.LambdaInvoke(defaults, "CheckStock", lambda_function=check.function).next(
+            sfn.Succeed(defaults, "Done")
+        ),
+    )
+
+    express = cdk.Stack(app, "Express", env=ENV)
+    Workflow(
+        express,
+        "Notify",
+        definition=sfn.Pass(express, "Pass"),
+        state_machine_type=sfn.StateMachineType.EXPRESS,
+        timeout=cdk.Duration.minutes(5),
+        log_retention=logs.RetentionDays.ONE_WEEK,
+        comment="notify customers",
+    )
+
+    return synthesize(app)
+
+
+def template(synth: Synthesized, stack: str) -> dict[str, Any]:
+    return synth.templates[stack]
+
+
+def state_machine_of(synth: Synthesized, stack: str) -> dict[str, Any]:
+    return only(resources_of_type(template(synth, stack), "AWS::StepFunctions::StateMachine"))[1]
+
+
+def as_text(token: dict[str, Any]) -> str:
+    """``{"Ref": "X"}`` as ``<X>``, ``{"Fn::GetAtt": ["X", "Arn"]}`` as ``<X.Arn>``."""
+    if "Ref" in token:
+        return f"<{token['Ref']}>"
+    return "<{}.{}>".format(*token["Fn::GetAtt"])
+
+
+def definition_of(synth: Synthesized, stack: str) -> dict[str, Any]:
+    """The state machine definition, with each token written as by :func:`as_text`."""
+    definition = state_machine_of(synth, stack)["Properties"]["DefinitionString"]
+    if isinstance(definition, str):
+        return json.loads(definition)
+    parts = definition["Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else as_text(p) for p in parts)
+    return json.loads(text)
+
+
+def workflow_role(synth: Synthesized, stack: str) -> tuple[str, dict[str, Any]]:
+    """The role the state machine runs as (the Defaults stack also holds a function's role)."""
+    role_id = state_machine_of(synth, stack)["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    return role_id, template(synth, stack)["Resources"][role_id]
+
+
+def role_statements(synth: Synthesized, stack: str) -> tuple[str, list[dict[str, Any]]]:
+    """The logical id and statements of the workflow role's policy."""
+    role_id, _ = workflow_role(synth, stack)
+    policies = resources_of_type(template(synth, stack), "AWS::IAM::Policy")
+    policy_id, policy = only(
+        {k: v for k, v in policies.items() if ref(role_id) in v["Properties"]["Roles"]}
+    )
+    return policy_id, policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_workflow_logs_all_events_with_execution_data_to_its_own_log_group(
+    synth: Synthesized,
+) -> None:
+    log_groups = resources_of_type(template(synth, "Defaults"), "AWS::Logs::LogGroup")
+    log_group_id, log_group = only({k: v for k, v in log_groups.items() if k.startswith("Fulfil")})
+    assert log_group["Properties"]["RetentionInDays"] == 30
+    assert state_machine_of(synth, "Defaults")["Properties"]["LoggingConfiguration"] == {
+        "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": get_att(log_group_id)}}],
+        "IncludeExecutionData": True,
+        "Level": "ALL",
+    }
+
+
+def test_workflow_traces_with_xray(synth: Synthesized) -> None:
+    properties = state_machine_of(synth, "Defaults")["Properties"]
+    assert properties["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_workflow_is_standard_and_times_out_after_15_minutes(synth: Synthesized) -> None:
+    assert state_machine_of(synth, "Defaults")["Properties"]["StateMachineType"] == "STANDARD"
+    assert definition_of(synth, "Defaults")["TimeoutSeconds"] == 900
+
+
+def test_workflow_role_is_assumed_by_step_functions_and_has_no_managed_policy(
+    synth: Synthesized,
+) -> None:
+    role_id, role = workflow_role(synth, "Defaults")
+    assert role_id.startswith("FulfilExecutionRole")
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": "states.amazonaws.com"}]
+    assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_workflow_may_invoke_the_function_of_its_task_and_its_versions_only(
+    synth: Synthesized,
+) -> None:
+    functions = resources_of_type(template(synth, "Defaults"), "AWS::Lambda::Function")
+    (function_id,) = functions
+    _, statements = role_statements(synth, "Defaults")
+    invokes = [s for s in statements if "lambda:InvokeFunction" in as_list(s["Action"])]
+    assert invokes == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "Effect": "Allow",
+            "Resource": [
+                get_att(function_id),
+                {"Fn::Join": ["", [get_att(function_id), ":*"]]},
+            ],
+        }
+    ]
+    task = definition_of(synth, "Defaults")["States"]["CheckStock"]
+    assert task["Parameters"]["FunctionName"] == f"<{function_id}.Arn>"
+
+
+def test_workflow_grants_on_star_only_log_delivery_and_xray(synth: Synthesized) -> None:
+    for stack in STACKS:
+        _, statements = role_statements(synth, stack)
+        for statement in statements:
+            if "*" in as_list(statement["Resource"]):
+                assert set(as_list(statement["Action"])) <= UNSCOPED_ACTIONS, statement
+
+
+def test_workflow_depends_on_its_role_policy_but_not_on_its_role(synth: Synthesized) -> None:
+    for stack in STACKS:
+        role_id, _ = workflow_role(synth, stack)
+        policy_id, _ = role_statements(synth, stack)
+        depends_on = as_list(state_machine_of(synth, stack).get("DependsOn", []))
+        assert role_id not in depends_on
+        assert policy_id in depends_on
+
+
+def test_express_workflow_takes_its_type_timeout_and_retention(synth: Synthesized) -> None:
+    properties = state_machine_of(synth, "Express")["Properties"]
+    assert properties["StateMachineType"] == "EXPRESS"
+    assert definition_of(synth, "Express")["TimeoutSeconds"] == 300
+    assert definition_of(synth, "Express")["Comment"] == "notify customers"
+    (log_group,) = resources_of_type(template(synth, "Express"), "AWS::Logs::LogGroup").values()
+    assert log_group["Properties"]["RetentionInDays"] == 7
+    assert properties["LoggingConfiguration"]["Level"] == "ALL"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_workflow_stack_has_no_unacknowledged_nag_finding(synth: Synthesized, stack: str) -> None:
+    assert findings_in(synth, stack) == [], synth.finding_summary()
+
+
+def test_workflow_acknowledgments_are_granular_and_give_reasons(synth: Synthesized) -> None:
+    assert synth.acknowledged, "expected the log delivery and function version acknowledgments"
+    assert unjustified_acknowledgments(synth) == []
+
+
+def test_workflow_templates_pass_cfn_lint(synth: Synthesized) -> None:
+    assert cfn_lint_findings(synth) == []
