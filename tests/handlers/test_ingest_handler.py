@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from orders import config, ingest, store
-from orders.errors import InvalidEventError
+from orders.errors import ConfigurationError, InvalidEventError
 
 from tests.handlers.events import VALID_ORDER, emitted_metrics, s3_object_created
 
@@ -272,7 +272,7 @@ def test_missing_table_name_raises_naming_the_variable(
     event = upload_orders(bucket, [order("a")])
     monkeypatch.delenv("TABLE_NAME")
 
-    with pytest.raises(Exception, match="TABLE_NAME"):
+    with pytest.raises(ConfigurationError, match="Environment variable TABLE_NAME is not set"):
         ingest.handler(event, context)
 
 
