@@ -13,6 +13,8 @@ cost into the baseline. What it leaves out, on purpose:
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -20,7 +22,6 @@ import jsii
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as http_authorizers
-from aws_cdk import aws_apigatewayv2_integrations as http_integrations
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -43,6 +44,23 @@ ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.mypy_ca
 
 POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python314-arm64:36"
 RETENTION = logs.RetentionDays.ONE_MONTH
+HTTP_ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "caller": "$context.identity.caller",
+    "user": "$context.identity.user",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "path": "$context.path",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "integrationLatency": "$context.integrationLatency",
+    "errorMessage": "$context.error.message",
+    "authorizerError": "$context.authorizer.error",
+    "integrationError": "$context.integrationErrorMessage",
+}
 TRANSIENT_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -206,32 +224,13 @@ class BaselineOrders(cdk.Stack):
         routes: list[tuple[str, str]],
         users: cognito.IUserPool,
     ) -> str:
-        # API Gateway writes execution logs through one role per account and region.
+        # API Gateway writes REST API logs through one role per account and region.
         cloudwatch_role = iam.Role(
             self,
             "ApiGatewayCloudWatchRole",
             assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
-            inline_policies={
-                "PushToCloudWatchLogs": iam.PolicyDocument(
-                    statements=[
-                        iam.PolicyStatement(
-                            actions=[
-                                "logs:CreateLogGroup",
-                                "logs:CreateLogStream",
-                                "logs:DescribeLogGroups",
-                                "logs:DescribeLogStreams",
-                                "logs:PutLogEvents",
-                                "logs:GetLogEvents",
-                                "logs:FilterLogEvents",
-                            ],
-                            resources=[
-                                f"arn:{self.partition}:logs:{self.region}:{self.account}"
-                                ":log-group:*"
-                            ],
-                        )
-                    ]
-                )
-            },
+            description="Lets API Gateway write the execution and access logs of this "
+            "stack's REST APIs to their CloudWatch log groups.",
         )
         account = apigateway.CfnAccount(
             self, "ApiGatewayAccount", cloud_watch_role_arn=cloudwatch_role.role_arn
@@ -263,6 +262,33 @@ class BaselineOrders(cdk.Stack):
                 metrics_enabled=True,
             ),
         )
+        # API Gateway would create the execution log group itself, without a retention.
+        execution_logs = self._log_group("RestApiExecutionLogs")
+        cfn_execution_logs = execution_logs.node.default_child
+        assert isinstance(cfn_execution_logs, logs.CfnLogGroup)
+        cfn_execution_logs.log_group_name = f"API-Gateway-Execution-Logs_{api.rest_api_id}/prod"
+        cloudwatch_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:DescribeLogGroups"],
+                resources=[
+                    f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}"
+                    ":log-group:*"
+                ],
+            )
+        )
+        cloudwatch_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:DescribeLogStreams",
+                    "logs:PutLogEvents",
+                ],
+                resources=[execution_logs.log_group_arn, access_logs.log_group_arn],
+            )
+        )
+        account.node.add_dependency(cloudwatch_role.node.find_child("DefaultPolicy"))
+        api.deployment_stage.node.add_dependency(execution_logs)
         api.deployment_stage.node.add_dependency(account)
         validator = api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
@@ -277,6 +303,10 @@ class BaselineOrders(cdk.Stack):
                 authorizer=authorizer,
                 authorization_type=apigateway.AuthorizationType.COGNITO,
                 request_validator=validator,
+                request_parameters={
+                    f"method.request.path.{name}": True for name in re.findall(r"\{(\w+)\}", path)
+                }
+                or None,
             )
         return api.url
 
@@ -294,39 +324,42 @@ class BaselineOrders(cdk.Stack):
         )
         access_logs = self._log_group("HttpApiAccessLogs")
         api = apigwv2.HttpApi(self, "HttpApi", create_default_stage=False)
-        apigwv2.HttpStage(
+        stage = apigwv2.HttpStage(
             self,
             "HttpApiDefaultStage",
             http_api=api,
+            stage_name="$default",
             auto_deploy=True,
             throttle=apigwv2.ThrottleSettings(rate_limit=100, burst_limit=50),
+            detailed_metrics_enabled=True,
             access_log_settings=_HttpAccessLogs(
                 apigwv2.LogGroupLogDestination(access_logs),
-                apigateway.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
+                apigateway.AccessLogFormat.custom(
+                    json.dumps(HTTP_ACCESS_LOG_FIELDS, separators=(",", ":"))
                 ),
             ),
         )
+        # One integration for the function, shared by its routes; each route grants
+        # API Gateway the invoke permission for its own method and path.
+        integration = _HttpLambdaProxy("HttpApiIntegration", function)
         for method, path in routes:
-            api.add_routes(
+            (route,) = api.add_routes(
                 path=path,
                 methods=[apigwv2.HttpMethod[method]],
-                integration=http_integrations.HttpLambdaIntegration(
-                    f"{method}{path}Integration",
-                    function,
-                    payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
-                ),
+                integration=integration,
                 authorizer=authorizer,
             )
-        return api.api_endpoint
+            function.add_permission(
+                "InvokePermission",
+                scope=route,
+                principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                source_arn=self.format_arn(
+                    service="execute-api",
+                    resource=api.api_id,
+                    resource_name=f"*/{method}" + re.sub(r"\{\w+\}", "*", path),
+                ),
+            )
+        return stage.url
 
     # --- ingest ----------------------------------------------------------------------
 
@@ -543,6 +576,27 @@ class BaselineOrders(cdk.Stack):
         ]
         for grant in grants:
             grant.apply_before(mapping)
+
+
+class _HttpLambdaProxy(apigwv2.HttpRouteIntegration):
+    """Lambda proxy integration, payload 2.0, granting nothing itself.
+
+    aws-cdk's HttpLambdaIntegration allows every method on the route's path; the routes
+    grant their own method and path instead.
+    """
+
+    def __init__(self, integration_id: str, function: lambda_.IFunction) -> None:
+        super().__init__(integration_id)
+        self._function = function
+
+    def bind(
+        self, _options: apigwv2.HttpRouteIntegrationBindOptions
+    ) -> apigwv2.HttpRouteIntegrationConfig:
+        return apigwv2.HttpRouteIntegrationConfig(
+            type=apigwv2.HttpIntegrationType.AWS_PROXY,
+            uri=self._function.function_arn,
+            payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
+        )
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)
