@@ -18,7 +18,8 @@ targets, CloudFormation custom resources, Step Functions tasks), with
 - ``InvocationType=Event`` (from the Invoke API, and EventBridge targets here) returns at
   once and runs the function in the background, retrying a failed invocation twice (or
   as the function's event-invoke config says) after ``ASYNC_RETRY_DELAYS_SECONDS``,
-  scaled down from Lambda's one and two minutes so that tests can observe them;
+  scaled down from Lambda's one and two minutes so that tests can observe them, then
+  sending the event to the function's ``DeadLetterConfig`` queue or topic, as Lambda does;
 - the output (START/END/REPORT lines around what the handler printed) goes to the
   function's CloudWatch log group in moto and to the server log.
 """
@@ -125,13 +126,15 @@ class SubprocessRuntime:
         return self._outcome(request_id, result_path, process.returncode, logs)
 
     def invoke_async(self, function: Any, event: Any) -> None:
-        """Invoke like Lambda's asynchronous invocation: retry failures, then give up quietly."""
+        """Invoke like Lambda's asynchronous invocation: retry failures, then dead-letter."""
         retries = min(_async_retries(function), len(ASYNC_RETRY_DELAYS_SECONDS))
         for attempt in range(retries + 1):
             if attempt:
                 time.sleep(ASYNC_RETRY_DELAYS_SECONDS[attempt - 1])
-            if self.invoke(function, event).function_error is None:
+            outcome = self.invoke(function, event)
+            if outcome.function_error is None:
                 return
+        _dead_letter(function, event, outcome)
 
     def shutdown(self) -> None:
         """Kill invocations still running (the server is stopping), and reap them: a child
@@ -235,6 +238,35 @@ def invoke_in_server(function: Any, event: Any) -> tuple[bytes, str | None]:
     return data, headers.get("x-amz-function-error")
 
 
+def _dead_letter(function: Any, event: Any, outcome: Invocation) -> None:
+    """Send a failed asynchronous event to the function's dead-letter queue or topic."""
+    target = getattr(function, "emulator_dead_letter_arn", None)
+    if not target:
+        return
+    try:
+        error = json.loads(outcome.payload)
+        attributes = {
+            "RequestID": {"DataType": "String", "StringValue": str(error.get("requestId", ""))},
+            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+            "ErrorMessage": {"DataType": "String", "StringValue": str(error.get("errorMessage"))},
+        }
+        service, region, account, name = target.split(":")[2:6]
+        if service == "sqs":
+            from moto.sqs.models import sqs_backends
+
+            sqs_backends[account][region].send_message(
+                queue_name=name, message_body=json.dumps(event), message_attributes=attributes
+            )
+        elif service == "sns":
+            from moto.sns.models import sns_backends
+
+            sns_backends[account][region].publish(
+                message=json.dumps(event), arn=target, message_attributes=attributes
+            )
+    except Exception as failure:  # as on AWS, a lost dead letter does not fail anything
+        print(f"emulator: could not dead-letter to {target}: {failure}", flush=True)
+
+
 def _async_retries(function: Any) -> int:
     for config in getattr(function, "event_invoke_config", []):
         if "MaximumRetryAttempts" in config.config:
@@ -287,12 +319,13 @@ def install(runtime: SubprocessRuntime) -> None:
         region_name: str,
         **kwargs: Any,
     ) -> Any:
-        # moto drops LoggingConfig; keep the log group so logs land where the stack put them.
+        # moto drops LoggingConfig and DeadLetterConfig; keep what the runtime honours.
         properties = cloudformation_json.get("Properties", {})
         function = original_from_cloudformation(
             cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
         )
         function.emulator_log_group = properties.get("LoggingConfig", {}).get("LogGroup")
+        function.emulator_dead_letter_arn = properties.get("DeadLetterConfig", {}).get("TargetArn")
         return function
 
     LambdaFunction.invoke = invoke  # type: ignore[method-assign]
