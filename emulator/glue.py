@@ -17,10 +17,12 @@ closed in one named place; this module lists them in the order they are installe
    asynchronously, honouring the event source mapping's settings.
 7. ``http_api.install``: HTTP APIs (API Gateway v2) deploy from CloudFormation and serve
    requests through their Lambda proxy integrations (``EmulatorApp`` routes them).
-8. ``dynamodb_global_tables.install``: ``AWS::DynamoDB::GlobalTable`` (CDK's ``TableV2``)
+8. ``s3_buckets.install``: a bucket's ``NotificationConfiguration`` (EventBridge on, or
+   Lambda/queue/topic destinations) and versioning from the template take effect.
+9. ``dynamodb_global_tables.install``: ``AWS::DynamoDB::GlobalTable`` (CDK's ``TableV2``)
    becomes a moto table in the deployment region.
-9. ``unsupported_resources.install``: resource types moto has no model for become named
-   placeholders instead of breaking references; ``/_emulator/not-emulated`` lists them.
+10. ``unsupported_resources.install``: resource types moto has no model for become named
+    placeholders instead of breaking references; ``/_emulator/not-emulated`` lists them.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from emulator import (
     dynamodb_streams,
     eventbridge_targets,
     http_api,
+    s3_buckets,
     unsupported_resources,
 )
 from emulator.lambda_runtime import SubprocessRuntime
@@ -59,6 +62,7 @@ def install(endpoint_url: str, port: int, region: str, work_dir: str, python: st
     eventbridge_targets.install()
     dynamodb_streams.install()
     http_api.install()
+    s3_buckets.install()
     dynamodb_global_tables.install()
     unsupported_resources.install()
 
