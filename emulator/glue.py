@@ -15,8 +15,9 @@ closed in one named place; this module lists them in the order they are installe
    SNS targets (moto 5.2.5 only delivers to logs, SQS, buses and API destinations).
 6. ``dynamodb_streams.install``: DynamoDB stream records reach mapped functions
    asynchronously, honouring the event source mapping's settings.
-7. ``http_api.install``: HTTP APIs (API Gateway v2) deploy from CloudFormation and serve
-   requests through their Lambda proxy integrations (``EmulatorApp`` routes them).
+7. ``http_api.install``, ``rest_api.install``: HTTP APIs (API Gateway v2) deploy from
+   CloudFormation, REST API stages too, and both serve requests through their Lambda proxy
+   integrations (``EmulatorApp`` routes them).
 8. ``s3_buckets.install``: a bucket's ``NotificationConfiguration`` (EventBridge on, or
    Lambda/queue/topic destinations) and versioning from the template take effect.
 9. ``dynamodb_global_tables.install``: ``AWS::DynamoDB::GlobalTable`` (CDK's ``TableV2``)
@@ -40,6 +41,7 @@ from emulator import (
     dynamodb_streams,
     eventbridge_targets,
     http_api,
+    rest_api,
     s3_buckets,
     unsupported_resources,
 )
@@ -62,6 +64,7 @@ def install(endpoint_url: str, port: int, region: str, work_dir: str, python: st
     eventbridge_targets.install()
     dynamodb_streams.install()
     http_api.install()
+    rest_api.install()
     s3_buckets.install()
     dynamodb_global_tables.install()
     unsupported_resources.install()

@@ -30,12 +30,13 @@ import re
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote
 
-#: Path prefix under which the emulator serves HTTP APIs: ``/execute-api/<api-id>/<path>``.
+#: Path prefix under which the emulator serves APIs: ``/execute-api/<api-id>/<path>``.
 PATH_PREFIX = "/execute-api/"
+T = TypeVar("T")
 _NOT_FOUND = (404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
 _INTERNAL_ERROR = (
     500,
@@ -230,17 +231,21 @@ class HttpRequest:
 def handle(
     environ: dict[str, Any], account_id: str, region: str
 ) -> tuple[int, dict[str, str], bytes]:
-    """Serve one request under ``PATH_PREFIX``; return status, headers and body."""
+    """Serve one request under ``PATH_PREFIX`` (an HTTP API, else a REST API with that id)."""
     api_id, _, rest = environ.get("PATH_INFO", "")[len(PATH_PREFIX) :].partition("/")
-    try:
-        api = _backend(account_id, region).get_api(api_id)
-    except Exception:
-        return _NOT_FOUND
-    stage_name, path = _split_stage(api, "/" + rest)
-    if stage_name is None:
-        return _NOT_FOUND
+    request = read_request(environ, "/" + rest)
+    api = _backend(account_id, region).apis.get(api_id)
+    if api is None:
+        from emulator import rest_api
+
+        return rest_api.serve(account_id, region, api_id, request)
+    return serve(api, request)
+
+
+def read_request(environ: dict[str, Any], path: str) -> HttpRequest:
+    """The request as a WSGI server received it, with ``path`` relative to the API."""
     length = int(environ.get("CONTENT_LENGTH") or 0)
-    request = HttpRequest(
+    return HttpRequest(
         method=environ["REQUEST_METHOD"].upper(),
         path=path,
         raw_query=environ.get("QUERY_STRING", ""),
@@ -248,6 +253,14 @@ def handle(
         body=environ["wsgi.input"].read(length) if length else b"",
         source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
     )
+
+
+def serve(api: Any, request: HttpRequest) -> tuple[int, dict[str, str], bytes]:
+    """Serve ``request`` (its path starting with the stage, unless ``$default``) on ``api``."""
+    stage_name, path = _split_stage(api, request.path)
+    if stage_name is None:
+        return _NOT_FOUND
+    request = replace(request, path=path)
     cors = _cors_headers(api.cors_configuration, request)
     if request.method == "OPTIONS" and cors and "access-control-request-method" in request.headers:
         return 204, cors, b""
@@ -286,36 +299,46 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
 
 
 def match_route(routes: Iterable[Any], method: str, path: str) -> tuple[Any, dict[str, str]] | None:
-    """Pick the route API Gateway would pick for ``method path``, with its path parameters.
-
-    Most specific wins: an exact path over one with ``{param}`` segments over a greedy
-    ``{proxy+}``; a route for the method over ``ANY``; ``$default`` last.
-    """
-    best: tuple[tuple[int, int, int], Any, dict[str, str]] | None = None
+    """Pick the HTTP API route API Gateway would pick for ``method path``, with its path
+    parameters: the most specific route key (see ``best_match``), else ``$default``."""
+    candidates = []
     default = None
     for route in routes:
         if route.route_key == "$default":
             default = route
             continue
         route_method, _, route_path = route.route_key.partition(" ")
-        if route_method not in (method, "ANY"):
+        candidates.append((route, route_method, route_path))
+    found = best_match(candidates, method, path)
+    if found is None and default is not None:
+        return default, {}
+    return found
+
+
+def best_match(
+    candidates: Iterable[tuple[T, str, str]], method: str, path: str
+) -> tuple[T, dict[str, str]] | None:
+    """Among ``(item, method, path template)`` candidates, the one API Gateway would pick.
+
+    Most specific wins: an exact path over one with ``{param}`` segments over a greedy
+    ``{proxy+}``; longer literal paths first; a route for the method over ``ANY``.
+    """
+    best: tuple[tuple[int, int, int], T, dict[str, str]] | None = None
+    for item, candidate_method, template in candidates:
+        if candidate_method not in (method, "ANY"):
             continue
-        parameters = _match_path(route_path, path)
+        parameters = _match_path(template, path)
         if parameters is None:
             continue
-        greedy = any(name.endswith("+") for name in re.findall(r"{([^}]+)}", route_path))
+        greedy = any(name.endswith("+") for name in re.findall(r"{([^}]+)}", template))
         rank = (
             0 if greedy else 1,
-            route_path.count("/") - route_path.count("{"),
-            1 if route_method == method else 0,
+            template.count("/") - template.count("{"),
+            1 if candidate_method == method else 0,
         )
         if best is None or rank > best[0]:
-            best = (rank, route, {k.rstrip("+"): v for k, v in parameters.items()})
-    if best is not None:
-        return best[1], best[2]
-    if default is not None:
-        return default, {}
-    return None
+            best = (rank, item, {k.rstrip("+"): v for k, v in parameters.items()})
+    return None if best is None else (best[1], best[2])
 
 
 def _match_path(template: str, path: str) -> dict[str, str] | None:
@@ -346,9 +369,8 @@ def _invoke(
 
     from emulator.lambda_runtime import invoke_in_server
 
-    function_arn = _function_arn(integration.integration_uri or "")
     function = get_backend(api.backend.account_id, api.backend.region_name).get_function(
-        function_arn
+        function_arn(integration.integration_uri or "")
     )
     version = integration.payload_format_version or "2.0"
     if version == "1.0":
@@ -358,10 +380,17 @@ def _invoke(
     payload, function_error = invoke_in_server(function, event)
     if function_error:
         return _INTERNAL_ERROR
-    return _response(payload, version)
+    response = proxy_response(payload)
+    if response is None:
+        if version == "1.0":
+            return _INTERNAL_ERROR
+        # Payload 2.0 without a statusCode: API Gateway returns the result as JSON, 200.
+        return 200, {"content-type": "application/json"}, payload
+    return response
 
 
-def _function_arn(integration_uri: str) -> str:
+def function_arn(integration_uri: str) -> str:
+    """The Lambda function an integration URI names."""
     # The function ARN, or arn:aws:apigateway:<region>:lambda:path/.../functions/<arn>/invocations
     found = re.search(r"functions/(arn:[^/]+)/invocations", integration_uri)
     return found.group(1) if found else integration_uri
@@ -383,7 +412,16 @@ def _request_context(api: Any, stage: str, route: Any, request: HttpRequest) -> 
     }
 
 
-def _body(request: HttpRequest) -> tuple[str | None, bool]:
+def query_parameters(raw_query: str) -> dict[str, list[str]]:
+    """Every value of every query-string parameter, in order."""
+    query: dict[str, list[str]] = {}
+    for key, value in parse_qsl(raw_query, keep_blank_values=True):
+        query.setdefault(key, []).append(value)
+    return query
+
+
+def request_body(request: HttpRequest) -> tuple[str | None, bool]:
+    """The body as a proxy event carries it: text, or base64 when it is not UTF-8."""
     if not request.body:
         return None, False
     try:
@@ -395,10 +433,8 @@ def _body(request: HttpRequest) -> tuple[str | None, bool]:
 def _event_v2(
     api: Any, stage: str, route: Any, request: HttpRequest, path_parameters: dict[str, str]
 ) -> dict[str, Any]:
-    query: dict[str, list[str]] = {}
-    for key, value in parse_qsl(request.raw_query, keep_blank_values=True):
-        query.setdefault(key, []).append(value)
-    body, is_base64 = _body(request)
+    query = query_parameters(request.raw_query)
+    body, is_base64 = request_body(request)
     headers = dict(request.headers)
     cookies = [c.strip() for c in headers.pop("cookie", "").split(";") if c.strip()]
     context = _request_context(api, stage, route, request)
@@ -435,10 +471,8 @@ def _event_v2(
 def _event_v1(
     api: Any, stage: str, route: Any, request: HttpRequest, path_parameters: dict[str, str]
 ) -> dict[str, Any]:
-    query: dict[str, list[str]] = {}
-    for key, value in parse_qsl(request.raw_query, keep_blank_values=True):
-        query.setdefault(key, []).append(value)
-    body, is_base64 = _body(request)
+    query = query_parameters(request.raw_query)
+    body, is_base64 = request_body(request)
     context = _request_context(api, stage, route, request)
     context.update(
         {
@@ -469,16 +503,15 @@ def _event_v1(
     }
 
 
-def _response(payload: bytes, version: str) -> tuple[int, dict[str, str], bytes]:
+def proxy_response(payload: bytes) -> tuple[int, dict[str, str], bytes] | None:
+    """Map a Lambda proxy result (``statusCode``, ``headers``, ``body``...) to HTTP; None if
+    the result is not such a document."""
     try:
         result = json.loads(payload or b"null")
     except ValueError:
-        return _INTERNAL_ERROR
+        return None
     if not (isinstance(result, dict) and "statusCode" in result):
-        if version == "1.0":
-            return _INTERNAL_ERROR
-        # Payload 2.0 without a statusCode: API Gateway returns the result as JSON, 200.
-        return 200, {"content-type": "application/json"}, json.dumps(result).encode()
+        return None
     headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
     for name, values in (result.get("multiValueHeaders") or {}).items():
         headers[name.lower()] = ",".join(str(v) for v in values)

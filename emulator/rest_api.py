@@ -1,0 +1,177 @@
+"""REST APIs (API Gateway v1): give them their stage and serve their Lambda proxy methods.
+
+moto creates ``AWS::ApiGateway::RestApi``, ``Resource``, ``Method`` (with its integration)
+and ``Deployment`` from CloudFormation, but not ``Stage`` (aws-cdk-lib's ``RestApi``
+declares its ``prod`` stage as one), and serves no requests. This module adds:
+
+- a CloudFormation model for ``AWS::ApiGateway::Stage`` that creates the stage in moto's
+  backend (``Ref`` is the stage name, as on AWS);
+- serving, through the same front door as HTTP APIs (``<endpoint>/execute-api/<api-id>/
+  <stage>/<path>``): the resource and method API Gateway would pick (``ANY`` and
+  ``{proxy+}`` included), a Lambda proxy event in the REST format, and the function's
+  result mapped back to HTTP. As on AWS, a path or method the API does not define answers
+  ``403 {"message": "Missing Authentication Token"}``, and a function error or a result
+  without ``statusCode`` answers ``502 {"message": "Internal server error"}``.
+
+Not emulated: authorizers (Cognito, Lambda, IAM) and API keys are not enforced, request
+validators, mapping templates and non-proxy integrations, usage plans, throttling,
+caching, custom domains.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from emulator.http_api import (
+    HttpRequest,
+    best_match,
+    function_arn,
+    proxy_response,
+    query_parameters,
+    request_body,
+)
+
+_MISSING_TOKEN = (
+    403,
+    {"content-type": "application/json"},
+    b'{"message":"Missing Authentication Token"}',
+)
+_BAD_GATEWAY = (502, {"content-type": "application/json"}, b'{"message": "Internal server error"}')
+_NOT_FOUND = (404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
+
+
+def _backend(account_id: str, region: str) -> Any:
+    from moto.apigateway.models import apigateway_backends
+
+    return apigateway_backends[account_id][region]
+
+
+def install() -> None:
+    """Register the ``AWS::ApiGateway::Stage`` model (moto finds models by subclassing)."""
+    from moto.cloudformation.parsing import get_model_map
+    from moto.core.common_models import CloudFormationModel
+
+    class RestApiStageModel(CloudFormationModel):  # type: ignore[misc]
+        def __init__(self, stage_name: str) -> None:
+            self.stage_name = stage_name
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.stage_name
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "StageName"
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ApiGateway::Stage"
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+            cls,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> RestApiStageModel:
+            p = cloudformation_json.get("Properties", {})
+            name = p.get("StageName", resource_name)
+            _backend(account_id, region_name).create_stage(
+                function_id=p["RestApiId"],
+                stage_name=name,
+                deploymentId=p.get("DeploymentId", ""),
+                variables=p.get("Variables"),
+                description=p.get("Description", ""),
+                tracing_enabled=p.get("TracingEnabled"),
+            )
+            return cls(name)
+
+    get_model_map.cache_clear()
+
+
+def serve(
+    account_id: str, region: str, api_id: str, request: HttpRequest
+) -> tuple[int, dict[str, str], bytes]:
+    """Serve ``request`` (its path starting with the stage name) on REST API ``api_id``."""
+    api = _backend(account_id, region).apis.get(api_id)
+    if api is None:
+        return _NOT_FOUND
+    stage, _, rest = request.path.lstrip("/").partition("/")
+    if stage not in api.stages:
+        return _MISSING_TOKEN
+    path = "/" + rest
+    candidates = [
+        (method, method_name, resource.get_path())
+        for resource in api.resources.values()
+        for method_name, method in resource.resource_methods.items()
+    ]
+    match = best_match(candidates, request.method, path)
+    if match is None:
+        return _MISSING_TOKEN
+    method, path_parameters = match
+    integration = method.method_integration
+    if integration is None or integration.integration_type != "AWS_PROXY":
+        return _BAD_GATEWAY
+    resource_path = next(
+        resource.get_path()
+        for resource in api.resources.values()
+        if method in resource.resource_methods.values()
+    )
+    event = _event(account_id, api_id, stage, resource_path, request, path, path_parameters, api)
+    from moto.awslambda.utils import get_backend
+
+    from emulator.lambda_runtime import invoke_in_server
+
+    function = get_backend(account_id, region).get_function(function_arn(integration.uri or ""))
+    payload, function_error = invoke_in_server(function, event)
+    if function_error:
+        return _BAD_GATEWAY
+    return proxy_response(payload) or _BAD_GATEWAY
+
+
+def _event(
+    account_id: str,
+    api_id: str,
+    stage: str,
+    resource_path: str,
+    request: HttpRequest,
+    path: str,
+    path_parameters: dict[str, str],
+    api: Any,
+) -> dict[str, Any]:
+    query = query_parameters(request.raw_query)
+    body, is_base64 = request_body(request)
+    now = time.time()
+    identity = {"sourceIp": request.source_ip, "userAgent": request.headers.get("user-agent")}
+    return {
+        "resource": resource_path,
+        "path": path,
+        "httpMethod": request.method,
+        "headers": request.headers or None,
+        "multiValueHeaders": {k: [v] for k, v in request.headers.items()} or None,
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": api.stages[stage].variables or None,
+        "requestContext": {
+            "accountId": account_id,
+            "apiId": api_id,
+            "domainName": f"{api_id}.execute-api.{api.region_name}.amazonaws.com",
+            "domainPrefix": api_id,
+            "httpMethod": request.method,
+            "identity": identity,
+            "path": f"/{stage}{path}",
+            "protocol": "HTTP/1.1",
+            "requestId": str(uuid.uuid4()),
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "requestTimeEpoch": int(now * 1000),
+            "resourcePath": resource_path,
+            "stage": stage,
+        },
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
