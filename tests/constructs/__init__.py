@@ -66,6 +66,17 @@ def only(resources: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return next(iter(resources.items()))
 
 
+def logical_id_of(template: dict[str, Any], resource_type: str, prefix: str = "") -> str:
+    """The logical id of the one ``resource_type`` resource whose id starts with ``prefix``."""
+    return only(
+        {
+            k: v
+            for k, v in template["Resources"].items()
+            if v["Type"] == resource_type and k.startswith(prefix)
+        }
+    )[0]
+
+
 def get_att(logical_id: str, attribute: str = "Arn") -> dict[str, Any]:
     return {"Fn::GetAtt": [logical_id, attribute]}
 

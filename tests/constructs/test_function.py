@@ -21,6 +21,7 @@ from tests.constructs import (
     cfn_lint_findings,
     findings_in,
     get_att,
+    logical_id_of,
     only,
     ref,
     resources_under,
@@ -122,8 +123,7 @@ def function_of(synth: Synthesized, stack: str, construct_id: str) -> dict[str, 
 
 
 def logical_id(synth: Synthesized, stack: str, prefix: str, resource_type: str) -> str:
-    resources = resources_of_type(template(synth, stack), resource_type)
-    return only({k: v for k, v in resources.items() if k.startswith(prefix)})[0]
+    return logical_id_of(template(synth, stack), resource_type, prefix)
 
 
 def statements_of_role(synth: Synthesized, stack: str, role_id: str) -> list[dict[str, Any]]:

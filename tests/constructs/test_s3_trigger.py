@@ -17,7 +17,7 @@ from tests.constructs import (
     cfn_lint_findings,
     findings_in,
     get_att,
-    only,
+    logical_id_of,
     ref,
     unjustified_acknowledgments,
 )
@@ -103,9 +103,7 @@ def template(synth: Synthesized, stack: str) -> dict[str, Any]:
 
 
 def one_of_type(synth: Synthesized, stack: str, resource_type: str, prefix: str = "") -> str:
-    """The logical id of the one resource of ``resource_type`` whose id starts with ``prefix``."""
-    resources = resources_of_type(template(synth, stack), resource_type)
-    return only({k: v for k, v in resources.items() if k.startswith(prefix)})[0]
+    return logical_id_of(template(synth, stack), resource_type, prefix)
 
 
 def resource(synth: Synthesized, stack: str, logical_id: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from tests.constructs import (
     cfn_lint_findings,
     findings_in,
     get_att,
+    logical_id_of,
     only,
     resources_under,
     unjustified_acknowledgments,
@@ -109,12 +110,11 @@ def mapping_of(synth: Synthesized, stack: str) -> dict[str, Any]:
 
 
 def queue_id(synth: Synthesized, stack: str, prefix: str) -> str:
-    queues = resources_of_type(template(synth, stack), "AWS::SQS::Queue")
-    return only({k: v for k, v in queues.items() if k.startswith(prefix)})[0]
+    return logical_id_of(template(synth, stack), "AWS::SQS::Queue", prefix)
 
 
 def table_id(synth: Synthesized, stack: str) -> str:
-    return only(resources_of_type(template(synth, stack), "AWS::DynamoDB::Table"))[0]
+    return logical_id_of(template(synth, stack), "AWS::DynamoDB::Table")
 
 
 def reader_policy(synth: Synthesized, stack: str) -> tuple[str, list[dict[str, Any]]]:
