@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Final
+from typing import Final, cast
 
-import jsii
 from aws_cdk import Stack
-from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigatewayv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_iam as iam
@@ -163,12 +161,14 @@ class HttpApiEndpoint(Construct):
                 rate_limit=throttling_rate_limit, burst_limit=throttling_burst_limit
             ),
             detailed_metrics_enabled=True,
-            access_log_settings=_AccessLogSettings(
-                apigatewayv2.LogGroupLogDestination(self.access_log_group),
-                apigateway.AccessLogFormat.custom(
-                    json.dumps(_ACCESS_LOG_FIELDS, separators=(",", ":"))
-                ),
-            ),
+        )
+        # Access logs through the stage's CloudFormation properties: HttpStage's own
+        # access_log_settings takes an aws_apigateway.AccessLogFormat, and loading the REST
+        # API module for one JSON string would cost every HTTP API user its import time.
+        cfn_stage = cast(apigatewayv2.CfnStage, self.stage.node.default_child)
+        cfn_stage.access_log_settings = apigatewayv2.CfnStage.AccessLogSettingsProperty(
+            destination_arn=self.access_log_group.log_group_arn,
+            format=json.dumps(_ACCESS_LOG_FIELDS, separators=(",", ":")),
         )
         self.url: str = self.stage.url
 
@@ -245,22 +245,3 @@ class _LambdaProxyIntegration(apigatewayv2.HttpRouteIntegration):
             uri=self._handler.function_arn,
             payload_format_version=apigatewayv2.PayloadFormatVersion.VERSION_2_0,
         )
-
-
-@jsii.implements(apigatewayv2.IAccessLogSettings)
-class _AccessLogSettings:
-    def __init__(
-        self,
-        destination: apigatewayv2.IAccessLogDestination,
-        log_format: apigateway.AccessLogFormat,
-    ) -> None:
-        self._destination = destination
-        self._format = log_format
-
-    @property
-    def destination(self) -> apigatewayv2.IAccessLogDestination:
-        return self._destination
-
-    @property
-    def format(self) -> apigateway.AccessLogFormat:
-        return self._format
