@@ -21,6 +21,7 @@ from tests.constructs import (
     cfn_lint_findings,
     findings_in,
     get_att,
+    logical_id_of,
     only,
     ref,
     unjustified_acknowledgments,
@@ -148,11 +149,6 @@ def template(synth: Synthesized, stack: str) -> dict[str, Any]:
     return synth.templates[stack]
 
 
-def resource_id(synth: Synthesized, stack: str, prefix: str, resource_type: str) -> str:
-    resources = resources_of_type(template(synth, stack), resource_type)
-    return only({k: v for k, v in resources.items() if k.startswith(prefix)})[0]
-
-
 def routes(synth: Synthesized, stack: str) -> dict[str, dict[str, Any]]:
     """``{"POST /orders": properties}`` of every route."""
     return {
@@ -213,10 +209,12 @@ def test_http_api_creates_one_route_per_key(synth: Synthesized) -> None:
 
 
 def test_http_api_routes_are_payload_2_lambda_proxy_integrations(synth: Synthesized) -> None:
-    function_id = resource_id(synth, "Defaults", "Handler", "AWS::Lambda::Function")
+    function_id = logical_id_of(template(synth, "Defaults"), "AWS::Lambda::Function", "Handler")
     for key in routes(synth, "Defaults"):
         assert integration_of(synth, "Defaults", key) == {
-            "ApiId": ref(resource_id(synth, "Defaults", "OrdersApi", "AWS::ApiGatewayV2::Api")),
+            "ApiId": ref(
+                logical_id_of(template(synth, "Defaults"), "AWS::ApiGatewayV2::Api", "OrdersApi")
+            ),
             "IntegrationType": "AWS_PROXY",
             "IntegrationUri": get_att(function_id),
             "PayloadFormatVersion": "2.0",
@@ -236,7 +234,7 @@ def test_http_api_shares_one_integration_per_function(synth: Synthesized) -> Non
 def test_http_api_invoke_permission_is_scoped_to_route_method_and_path(
     synth: Synthesized,
 ) -> None:
-    api_id = resource_id(synth, "Defaults", "OrdersApi", "AWS::ApiGatewayV2::Api")
+    api_id = logical_id_of(template(synth, "Defaults"), "AWS::ApiGatewayV2::Api", "OrdersApi")
     prefix = f"arn:<AWS::Partition>:execute-api:{REGION}:{ACCOUNT}:<{api_id}>/*"
     source_arns = sorted(arn_text(p["SourceArn"]) for p in route_permissions(synth, "Defaults"))
     assert source_arns == sorted(
@@ -253,7 +251,7 @@ def test_http_api_invoke_permission_is_scoped_to_route_method_and_path(
 
 
 def test_http_api_routes_to_an_imported_function_and_an_alias(synth: Synthesized) -> None:
-    alias_id = resource_id(synth, "BringYourOwn", "LiveAlias", "AWS::Lambda::Alias")
+    alias_id = logical_id_of(template(synth, "BringYourOwn"), "AWS::Lambda::Alias", "LiveAlias")
     assert integration_of(synth, "BringYourOwn", "GET /orders")["IntegrationUri"] == IMPORTED_ARN
     assert integration_of(synth, "BringYourOwn", "POST /orders")["IntegrationUri"] == ref(alias_id)
     by_target = {
@@ -289,7 +287,7 @@ def test_http_api_uses_a_jwt_authorizer_with_scopes(synth: Synthesized) -> None:
 
 
 def test_http_api_uses_a_cognito_user_pool_authorizer(synth: Synthesized) -> None:
-    pool_id = resource_id(synth, "UserPool", "Users", "AWS::Cognito::UserPool")
+    pool_id = logical_id_of(template(synth, "UserPool"), "AWS::Cognito::UserPool", "Users")
     authorizer_id, authorizer = only(
         resources_of_type(template(synth, "UserPool"), "AWS::ApiGatewayV2::Authorizer")
     )
@@ -349,7 +347,9 @@ def test_http_api_default_stage_deploys_automatically(synth: Synthesized) -> Non
 
 
 def test_http_api_writes_json_access_logs_to_its_own_log_group(synth: Synthesized) -> None:
-    log_group_id = resource_id(synth, "Defaults", "OrdersAccessLogs", "AWS::Logs::LogGroup")
+    log_group_id = logical_id_of(
+        template(synth, "Defaults"), "AWS::Logs::LogGroup", "OrdersAccessLogs"
+    )
     log_group = template(synth, "Defaults")["Resources"][log_group_id]
     assert log_group["Properties"]["RetentionInDays"] == 30
     settings = stage(synth, "Defaults")["AccessLogSettings"]
@@ -361,7 +361,9 @@ def test_http_api_writes_json_access_logs_to_its_own_log_group(synth: Synthesize
 
 
 def test_http_api_access_log_retention_can_be_set(synth: Synthesized) -> None:
-    log_group_id = resource_id(synth, "Public", "CatalogueAccessLogs", "AWS::Logs::LogGroup")
+    log_group_id = logical_id_of(
+        template(synth, "Public"), "AWS::Logs::LogGroup", "CatalogueAccessLogs"
+    )
     log_group = template(synth, "Public")["Resources"][log_group_id]
     assert log_group["Properties"]["RetentionInDays"] == 7
 

@@ -21,6 +21,7 @@ from tests.constructs import (
     cfn_lint_findings,
     findings_in,
     get_att,
+    logical_id_of,
     only,
     ref,
     resources_under,
@@ -150,11 +151,6 @@ def template(synth: Synthesized, stack: str) -> dict[str, Any]:
     return synth.templates[stack]
 
 
-def resource_id(synth: Synthesized, stack: str, prefix: str, resource_type: str) -> str:
-    resources = resources_of_type(template(synth, stack), resource_type)
-    return only({k: v for k, v in resources.items() if k.startswith(prefix)})[0]
-
-
 def methods(synth: Synthesized, stack: str) -> dict[str, dict[str, Any]]:
     """``{"POST /orders": properties}`` of every method, the path read from its resource."""
     resources = template(synth, stack)["Resources"]
@@ -224,7 +220,7 @@ def test_rest_api_creates_one_method_per_route_on_its_path(synth: Synthesized) -
 def test_rest_api_routes_are_lambda_proxy_integrations_of_their_function(
     synth: Synthesized,
 ) -> None:
-    function_id = resource_id(synth, "Defaults", "Handler", "AWS::Lambda::Function")
+    function_id = logical_id_of(template(synth, "Defaults"), "AWS::Lambda::Function", "Handler")
     for properties in methods(synth, "Defaults").values():
         integration = properties["Integration"]
         assert integration["Type"] == "AWS_PROXY"
@@ -235,8 +231,8 @@ def test_rest_api_routes_are_lambda_proxy_integrations_of_their_function(
 def test_rest_api_invoke_permission_is_scoped_to_route_method_and_path(
     synth: Synthesized,
 ) -> None:
-    api_id = resource_id(synth, "Defaults", "OrdersApi", "AWS::ApiGateway::RestApi")
-    stage_id = resource_id(synth, "Defaults", "OrdersApi", "AWS::ApiGateway::Stage")
+    api_id = logical_id_of(template(synth, "Defaults"), "AWS::ApiGateway::RestApi", "OrdersApi")
+    stage_id = logical_id_of(template(synth, "Defaults"), "AWS::ApiGateway::Stage", "OrdersApi")
     prefix = f"arn:<AWS::Partition>:execute-api:{REGION}:{ACCOUNT}:<{api_id}>/<{stage_id}>"
     source_arns = sorted(arn_text(p["SourceArn"]) for p in permissions(synth, "Defaults"))
     assert source_arns == sorted(
@@ -254,7 +250,7 @@ def test_rest_api_grants_no_test_invoke_permission(synth: Synthesized) -> None:
 
 
 def test_rest_api_routes_to_an_imported_function_and_an_alias(synth: Synthesized) -> None:
-    alias_id = resource_id(synth, "BringYourOwn", "LiveAlias", "AWS::Lambda::Alias")
+    alias_id = logical_id_of(template(synth, "BringYourOwn"), "AWS::Lambda::Alias", "LiveAlias")
     uris = {
         key: json.dumps(properties["Integration"]["Uri"])
         for key, properties in methods(synth, "BringYourOwn").items()
@@ -366,7 +362,9 @@ def test_rest_api_has_no_preflight_without_cors_origins(synth: Synthesized) -> N
 
 
 def test_rest_api_writes_json_access_logs_to_its_own_log_group(synth: Synthesized) -> None:
-    log_group_id = resource_id(synth, "Defaults", "OrdersAccessLogs", "AWS::Logs::LogGroup")
+    log_group_id = logical_id_of(
+        template(synth, "Defaults"), "AWS::Logs::LogGroup", "OrdersAccessLogs"
+    )
     log_group = template(synth, "Defaults")["Resources"][log_group_id]
     assert log_group["Properties"]["RetentionInDays"] == 30
     settings = stage(synth, "Defaults")["Properties"]["AccessLogSetting"]
@@ -379,8 +377,10 @@ def test_rest_api_writes_json_access_logs_to_its_own_log_group(synth: Synthesize
 
 
 def test_rest_api_owns_its_execution_log_group_with_retention(synth: Synthesized) -> None:
-    api_id = resource_id(synth, "Defaults", "OrdersApi", "AWS::ApiGateway::RestApi")
-    log_group_id = resource_id(synth, "Defaults", "OrdersExecutionLogs", "AWS::Logs::LogGroup")
+    api_id = logical_id_of(template(synth, "Defaults"), "AWS::ApiGateway::RestApi", "OrdersApi")
+    log_group_id = logical_id_of(
+        template(synth, "Defaults"), "AWS::Logs::LogGroup", "OrdersExecutionLogs"
+    )
     log_group = template(synth, "Defaults")["Resources"][log_group_id]
     assert arn_text(log_group["Properties"]["LogGroupName"]) == (
         f"API-Gateway-Execution-Logs_<{api_id}>/prod"
@@ -391,8 +391,10 @@ def test_rest_api_owns_its_execution_log_group_with_retention(synth: Synthesized
 
 def test_rest_api_log_retention_and_stage_name_can_be_set(synth: Synthesized) -> None:
     resources = template(synth, "Public")["Resources"]
-    access = resource_id(synth, "Public", "CatalogueAccessLogs", "AWS::Logs::LogGroup")
-    execution = resource_id(synth, "Public", "CatalogueExecutionLogs", "AWS::Logs::LogGroup")
+    access = logical_id_of(template(synth, "Public"), "AWS::Logs::LogGroup", "CatalogueAccessLogs")
+    execution = logical_id_of(
+        template(synth, "Public"), "AWS::Logs::LogGroup", "CatalogueExecutionLogs"
+    )
     assert resources[access]["Properties"]["RetentionInDays"] == 7
     assert resources[execution]["Properties"]["RetentionInDays"] == 3
     assert arn_text(resources[execution]["Properties"]["LogGroupName"]).endswith("/v1")
@@ -429,7 +431,9 @@ def test_rest_api_throttling_can_be_set(synth: Synthesized) -> None:
 def test_rest_api_account_logging_role_writes_to_the_api_log_groups_only(
     synth: Synthesized,
 ) -> None:
-    role_id = resource_id(synth, "Defaults", "ApiGatewayAccountLogging", "AWS::IAM::Role")
+    role_id = logical_id_of(
+        template(synth, "Defaults"), "AWS::IAM::Role", "ApiGatewayAccountLogging"
+    )
     role = template(synth, "Defaults")["Resources"][role_id]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {
@@ -438,8 +442,10 @@ def test_rest_api_account_logging_role_writes_to_the_api_log_groups_only(
             "Principal": {"Service": "apigateway.amazonaws.com"},
         }
     ]
-    access = resource_id(synth, "Defaults", "OrdersAccessLogs", "AWS::Logs::LogGroup")
-    execution = resource_id(synth, "Defaults", "OrdersExecutionLogs", "AWS::Logs::LogGroup")
+    access = logical_id_of(template(synth, "Defaults"), "AWS::Logs::LogGroup", "OrdersAccessLogs")
+    execution = logical_id_of(
+        template(synth, "Defaults"), "AWS::Logs::LogGroup", "OrdersExecutionLogs"
+    )
     _, policy = only(
         resources_under(
             template(synth, "Defaults"), "ApiGatewayAccountLoggingCloudWatchRoleDefault"
@@ -469,8 +475,12 @@ def test_rest_api_account_logging_role_writes_to_the_api_log_groups_only(
 def test_rest_api_account_setting_points_at_that_role_before_the_stage(
     synth: Synthesized,
 ) -> None:
-    role_id = resource_id(synth, "Defaults", "ApiGatewayAccountLogging", "AWS::IAM::Role")
-    policy_id = resource_id(synth, "Defaults", "ApiGatewayAccountLogging", "AWS::IAM::Policy")
+    role_id = logical_id_of(
+        template(synth, "Defaults"), "AWS::IAM::Role", "ApiGatewayAccountLogging"
+    )
+    policy_id = logical_id_of(
+        template(synth, "Defaults"), "AWS::IAM::Policy", "ApiGatewayAccountLogging"
+    )
     account_id, account = only(
         resources_of_type(template(synth, "Defaults"), "AWS::ApiGateway::Account")
     )
@@ -485,7 +495,9 @@ def test_rest_apis_of_one_stack_share_one_account_logging_role(synth: Synthesize
     assert len(stages) == 2
     for each in stages.values():
         assert account_id in as_list(each["DependsOn"])
-    policy_id = resource_id(synth, "BringYourOwn", "ApiGatewayAccountLogging", "AWS::IAM::Policy")
+    policy_id = logical_id_of(
+        template(synth, "BringYourOwn"), "AWS::IAM::Policy", "ApiGatewayAccountLogging"
+    )
     written = [
         s["Resource"]
         for s in template(synth, "BringYourOwn")["Resources"][policy_id]["Properties"][
@@ -499,7 +511,9 @@ def test_rest_apis_of_one_stack_share_one_account_logging_role(synth: Synthesize
 def test_rest_api_can_leave_the_account_logging_role_to_the_account(synth: Synthesized) -> None:
     assert not resources_of_type(template(synth, "Waf"), "AWS::ApiGateway::Account")
     roles = resources_of_type(template(synth, "Waf"), "AWS::IAM::Role")
-    assert list(roles) == [resource_id(synth, "Waf", "HandlerExecutionRole", "AWS::IAM::Role")]
+    assert list(roles) == [
+        logical_id_of(template(synth, "Waf"), "AWS::IAM::Role", "HandlerExecutionRole")
+    ]
 
 
 def test_rest_api_roles_have_no_managed_policy_and_no_wildcard_action(synth: Synthesized) -> None:
@@ -516,8 +530,8 @@ def test_rest_api_roles_have_no_managed_policy_and_no_wildcard_action(synth: Syn
 
 
 def test_rest_api_associates_a_given_web_acl_with_the_stage(synth: Synthesized) -> None:
-    api_id = resource_id(synth, "Waf", "OrdersApi", "AWS::ApiGateway::RestApi")
-    stage_id = resource_id(synth, "Waf", "OrdersApi", "AWS::ApiGateway::Stage")
+    api_id = logical_id_of(template(synth, "Waf"), "AWS::ApiGateway::RestApi", "OrdersApi")
+    stage_id = logical_id_of(template(synth, "Waf"), "AWS::ApiGateway::Stage", "OrdersApi")
     _, association = only(
         resources_of_type(template(synth, "Waf"), "AWS::WAFv2::WebACLAssociation")
     )
