@@ -8,8 +8,11 @@ targets, CloudFormation custom resources, Step Functions tasks), with
 
 - the code is the zip moto stored for the function (from the CDK asset uploaded to S3, or an
   inline ``ZipFile``), unpacked once per code hash;
-- each invocation is a fresh ``python lambda_bootstrap.py`` process (a cold start every time:
-  module-level state does not survive between invocations, unlike a warm Lambda sandbox);
+- a sandbox is a ``python lambda_bootstrap.py`` process that imports the handler once
+  (the cold start, reported as ``Init Duration``) and then serves invocations one at a
+  time, keeping module-level state like a warm Lambda sandbox; concurrent invocations get
+  more sandboxes; a timeout, a crash or a failed init ends a sandbox, and a changed
+  function (code, handler, environment, timeout) gets new ones;
 - the environment is the function's variables plus Lambda's reserved ones, with
   ``AWS_ENDPOINT_URL`` pointing back at the emulator and dummy credentials, and nothing
   inherited from the server process;
@@ -30,6 +33,7 @@ import base64
 import contextlib
 import json
 import os
+import queue
 import shutil
 import subprocess
 import threading
@@ -48,6 +52,8 @@ LOG_TAIL_BYTES = 4096
 #: Pause before each retry of a failed asynchronous invocation (Lambda: ~1 min, ~2 min).
 ASYNC_RETRY_DELAYS_SECONDS = (1.0, 2.0)
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
+#: What ``lambda_bootstrap`` writes after an invocation's output (its ``END_MARKER``).
+END_MARKER = "\x1eEMULATOR-INVOCATION-END "
 #: ``errorType`` of an invocation of a function whose runtime is not Python.
 UNSUPPORTED_RUNTIME = "Emulator.UnsupportedRuntime"
 
@@ -72,7 +78,7 @@ class Invocation:
 
 
 class SubprocessRuntime:
-    """Runs one invocation of a moto ``LambdaFunction`` in a local Python process."""
+    """Runs invocations of moto ``LambdaFunction`` objects in warm local Python sandboxes."""
 
     def __init__(self, endpoint_url: str, work_dir: Path, python: str) -> None:
         self.endpoint_url = endpoint_url
@@ -82,13 +88,12 @@ class SubprocessRuntime:
         self._code_root.mkdir(parents=True, exist_ok=True)
         self._results.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._running: set[subprocess.Popen[bytes]] = set()
+        self._idle: dict[tuple[str, ...], list[_Sandbox]] = {}
+        self._sandboxes: set[_Sandbox] = set()
         self._log_lock = threading.Lock()
 
     def invoke(self, function: Any, event: Any) -> Invocation:
         request_id = str(uuid.uuid4())
-        result_path = self._results / f"{request_id}.json"
-        started = time.monotonic()
         runtime = str(function.run_time or "")
         if not runtime.startswith("python"):
             message = (
@@ -96,34 +101,25 @@ class SubprocessRuntime:
             )
             return self._failure(request_id, UNSUPPORTED_RUNTIME, message, "")
         try:
-            code_dir = self._unpack(function)
+            sandbox = self._acquire(function)
         except RuntimeError as error:
             return self._failure(request_id, "Runtime.InvalidEntrypoint", str(error), "")
-        process = subprocess.Popen(
-            [self.python, "-P", str(BOOTSTRAP), str(result_path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=self._environment(function, request_id, code_dir),
-            cwd=code_dir,
-        )
-        with self._lock:
-            self._running.add(process)
-        try:
-            output, _ = process.communicate(
-                json.dumps(event).encode(),
-                timeout=float(function.timeout) + INIT_TIMEOUT_SECONDS,
-            )
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        finally:
-            with self._lock:
-                self._running.discard(process)
-        duration_ms = (time.monotonic() - started) * 1000
-        logs = _frame_logs(function, request_id, output.decode(errors="replace"), duration_ms)
+        result_path = self._results / f"{request_id}.json"
+        started = time.monotonic()
+        output = sandbox.run(request_id, event, result_path, float(function.timeout))
+        elapsed_ms = (time.monotonic() - started) * 1000
+        self._release(sandbox)
+        outcome = _read_outcome(result_path)
+        init_ms = float(outcome.get("init_ms", 0)) if outcome else 0.0
+        logs = _frame_logs(function, request_id, output, elapsed_ms - init_ms, init_ms)
         self._record_logs(function, logs)
-        return self._outcome(request_id, result_path, process.returncode, logs)
+        if outcome is None:
+            message = f"RequestId: {request_id} Error: Runtime exited with error: "
+            message += f"exit status {sandbox.exit_code}"
+            return self._failure(request_id, "Runtime.ExitError", message, logs)
+        if "error" in outcome:
+            return Invocation(json.dumps(outcome["error"]).encode(), "Unhandled", logs)
+        return Invocation(outcome["payload"].encode(), None, logs)
 
     def invoke_async(self, function: Any, event: Any) -> None:
         """Invoke like Lambda's asynchronous invocation: retry failures, then dead-letter."""
@@ -137,30 +133,45 @@ class SubprocessRuntime:
         _dead_letter(function, event, outcome)
 
     def shutdown(self) -> None:
-        """Kill invocations still running (the server is stopping), and reap them: a child
-        that exits after its parent becomes a zombie nobody may collect."""
+        """End every sandbox (the server is stopping), and reap them: a child that exits
+        after its parent becomes a zombie nobody may collect."""
         with self._lock:
-            running = list(self._running)
-        for process in running:
-            process.kill()
-        for process in running:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=5)
+            sandboxes = list(self._sandboxes)
+            self._sandboxes.clear()
+            self._idle.clear()
+        for sandbox in sandboxes:
+            sandbox.kill()
 
-    def _outcome(
-        self, request_id: str, result_path: Path, returncode: int, logs: str
-    ) -> Invocation:
-        try:
-            outcome = json.loads(result_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            message = f"RequestId: {request_id} Error: Runtime exited with error: "
-            message += f"exit status {returncode}"
-            return self._failure(request_id, "Runtime.ExitError", message, logs)
-        finally:
-            result_path.unlink(missing_ok=True)
-        if "error" in outcome:
-            return Invocation(json.dumps(outcome["error"]).encode(), "Unhandled", logs)
-        return Invocation(outcome["payload"].encode(), None, logs)
+    def _acquire(self, function: Any) -> _Sandbox:
+        """An idle sandbox of this exact function configuration, or a new one."""
+        key = _configuration_key(function)
+        with self._lock:
+            # A function whose code or configuration changed gets new sandboxes, as on Lambda.
+            for stale_key in [k for k in self._idle if k != key and k[0] == key[0]]:
+                for stale in self._idle.pop(stale_key):
+                    self._sandboxes.discard(stale)
+                    stale.kill()
+            idle = self._idle.get(key)
+            if idle:
+                return idle.pop()
+        code_dir = self._unpack(function)
+        sandbox = _Sandbox(
+            key,
+            [self.python, "-P", str(BOOTSTRAP)],
+            self._environment(function, code_dir),
+            code_dir,
+        )
+        with self._lock:
+            self._sandboxes.add(sandbox)
+        return sandbox
+
+    def _release(self, sandbox: _Sandbox) -> None:
+        with self._lock:
+            if sandbox.alive and sandbox in self._sandboxes:
+                self._idle.setdefault(sandbox.key, []).append(sandbox)
+                return
+            self._sandboxes.discard(sandbox)
+        sandbox.kill()
 
     @staticmethod
     def _failure(request_id: str, error_type: str, message: str, logs: str) -> Invocation:
@@ -183,7 +194,7 @@ class SubprocessRuntime:
                 staging.rename(target)
         return target
 
-    def _environment(self, function: Any, request_id: str, code_dir: Path) -> dict[str, str]:
+    def _environment(self, function: Any, code_dir: Path) -> dict[str, str]:
         variables = {str(k): str(v) for k, v in (function.environment_vars or {}).items()}
         runtime = str(function.run_time or "python3")
         reserved = {
@@ -195,7 +206,7 @@ class SubprocessRuntime:
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout),
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_LAMBDA_LOG_GROUP_NAME": log_group_name(function),
-            "AWS_LAMBDA_LOG_STREAM_NAME": f"emulator/[$LATEST]{request_id.replace('-', '')}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": f"emulator/[$LATEST]{uuid.uuid4().hex}",
             "AWS_REGION": function.region,
             "AWS_DEFAULT_REGION": function.region,
             "AWS_ACCESS_KEY_ID": "testing",
@@ -207,7 +218,6 @@ class SubprocessRuntime:
             "TZ": ":UTC",
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "PYTHONUNBUFFERED": "1",
-            "EMULATOR_REQUEST_ID": request_id,
             "EMULATOR_FUNCTION_ARN": function.function_arn,
         }
         # There is no X-Ray daemon to send segments to; a function may still turn it on.
@@ -227,6 +237,98 @@ class SubprocessRuntime:
             logs += f"\n(emulator: could not write to CloudWatch Logs: {error})"
         with self._log_lock:
             print(f"--- {function.function_name}\n{logs}", flush=True)
+
+
+class _Sandbox:
+    """One ``lambda_bootstrap`` process: a warm sandbox serving one invocation at a time."""
+
+    def __init__(self, key: tuple[str, ...], command: list[str], env: dict[str, str], cwd: Path):
+        self.key = key
+        self._cold = True
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+        )
+        self._chunks: queue.Queue[bytes] = queue.Queue()
+        self._pending = b""
+        threading.Thread(target=self._read_output, daemon=True).start()
+
+    @property
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    @property
+    def exit_code(self) -> int | None:
+        return self._process.poll()
+
+    def run(self, request_id: str, event: Any, result_path: Path, timeout: float) -> str:
+        """Send one invocation; return its output once the sandbox marks its end (or dies)."""
+        cold, self._cold = self._cold, False
+        request = {"request_id": request_id, "event": event, "result_path": str(result_path)}
+        try:
+            assert self._process.stdin is not None
+            self._process.stdin.write(json.dumps(request).encode() + b"\n")
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return self._drain()
+        marker = f"{END_MARKER}{request_id}\n".encode()
+        deadline = time.monotonic() + timeout + (INIT_TIMEOUT_SECONDS if cold else 0) + 5
+        buffer = self._pending
+        self._pending = b""
+        while marker not in buffer:
+            remaining = deadline - time.monotonic()
+            try:
+                chunk = self._chunks.get(timeout=max(remaining, 0.01))
+            except queue.Empty:
+                self.kill()  # stuck past its timeout and the watchdog did not fire
+                return buffer.decode(errors="replace")
+            if not chunk:
+                return buffer.decode(errors="replace")
+            buffer += chunk
+        output, _, self._pending = buffer.partition(marker)
+        return output.decode(errors="replace")
+
+    def kill(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout=5)
+
+    def _drain(self) -> str:
+        output = self._pending
+        while True:
+            try:
+                chunk = self._chunks.get(timeout=1)
+            except queue.Empty:
+                break
+            if not chunk:
+                break
+            output += chunk
+        return output.decode(errors="replace")
+
+    def _read_output(self) -> None:
+        assert self._process.stdout is not None
+        descriptor = self._process.stdout.fileno()
+        while chunk := os.read(descriptor, 65536):
+            self._chunks.put(chunk)
+        self._chunks.put(b"")
+
+
+def _configuration_key(function: Any) -> tuple[str, ...]:
+    """What makes a sandbox reusable: the same function, code and configuration."""
+    return (
+        str(function.function_arn),
+        str(getattr(function, "code_digest", "")),
+        str(function.handler),
+        str(function.run_time),
+        str(function.timeout),
+        str(function.memory_size),
+        json.dumps(function.environment_vars or {}, sort_keys=True, default=str),
+    )
 
 
 def invoke_in_server(function: Any, event: Any) -> tuple[bytes, str | None]:
@@ -267,6 +369,17 @@ def _dead_letter(function: Any, event: Any, outcome: Invocation) -> None:
         print(f"emulator: could not dead-letter to {target}: {failure}", flush=True)
 
 
+def _read_outcome(result_path: Path) -> dict[str, Any] | None:
+    """What the sandbox wrote for one invocation, or None if it died before writing."""
+    try:
+        outcome: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    finally:
+        result_path.unlink(missing_ok=True)
+    return outcome
+
+
 def _async_retries(function: Any) -> int:
     for config in getattr(function, "event_invoke_config", []):
         if "MaximumRetryAttempts" in config.config:
@@ -279,14 +392,17 @@ def log_group_name(function: Any) -> str:
     return str(getattr(function, "emulator_log_group", None) or function.logs_group_name)
 
 
-def _frame_logs(function: Any, request_id: str, output: str, duration_ms: float) -> str:
+def _frame_logs(
+    function: Any, request_id: str, output: str, duration_ms: float, init_ms: float
+) -> str:
+    init = f"\tInit Duration: {init_ms:.2f} ms" if init_ms else ""
     return (
         f"START RequestId: {request_id} Version: {function.version}\n"
         f"{output}"
         f"{'' if not output or output.endswith(chr(10)) else chr(10)}"
         f"END RequestId: {request_id}\n"
         f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
-        f"Memory Size: {function.memory_size} MB"
+        f"Memory Size: {function.memory_size} MB{init}"
     )
 
 

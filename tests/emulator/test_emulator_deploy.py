@@ -34,6 +34,16 @@ def test_function_runs_its_asset_handler_with_the_stack_environment(
     assert item["via"]["S"] == tiny_stack.outputs["WriterName"]
 
 
+def test_a_second_invocation_reuses_the_warm_sandbox(
+    emulator: Emulator, tiny_stack: DeployedStack
+) -> None:
+    invoke_function(emulator, tiny_stack.outputs["WriterName"], {"id": "warm#1"})
+    warm = invoke_function(emulator, tiny_stack.outputs["WriterName"], {"id": "warm#2"})
+
+    assert warm.payload["written"] == "warm#2"
+    assert "Init Duration" not in warm.logs
+
+
 def test_handler_exception_is_a_function_error_named_after_its_class(
     emulator: Emulator, tiny_stack: DeployedStack
 ) -> None:
