@@ -116,10 +116,19 @@ def _point_moto_at_itself(port: int) -> None:
 def _execute_state_machines() -> None:
     import moto.stepfunctions.models
     from moto.core.config import default_user_config
-    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
     # CloudFormation creates state machines through this module global, while the API (in
     # this mode) reads the executing backend: make CloudFormation write there too. The
     # package attribute of the same name stays, moto's URL routing is derived from it.
-    moto.stepfunctions.models.stepfunctions_backends = stepfunctions_parser_backends  # type: ignore[assignment]
+    moto.stepfunctions.models.stepfunctions_backends = _ExecutingStateMachineBackends()  # type: ignore[assignment]
+
+
+class _ExecutingStateMachineBackends:
+    """moto's executing Step Functions backends, imported on first use (it takes ~1.5 s,
+    which a stack without a state machine need not pay at every start)."""
+
+    def __getitem__(self, account_id: str) -> Any:
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        return stepfunctions_parser_backends[account_id]
