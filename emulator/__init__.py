@@ -2,8 +2,8 @@
 
 ``deploy_stack`` takes a cloud assembly (``cdk.out``) and does what ``cdk deploy`` does:
 publish the file assets to the bootstrap bucket, then CreateStack with the synthesized
-template, unchanged. The functions it creates really run (a local Python subprocess per
-invocation), and the events between services really flow::
+template, unchanged. The functions it creates really run (in local Python sandbox
+processes), and the events between services really flow::
 
     from emulator import deploy_stack, http_request, start_emulator, wait_for_execution
 
@@ -22,13 +22,15 @@ What is emulated (moto 5.2.5 and the glue named in parentheses)
 ----------------------------------------------------------------
 - CloudFormation CreateStack of the synthesized template, assets published as the CDK CLI
   does (``deploy``); resource types moto models are created in moto's backends.
-- Lambda: Python handlers from the deployed zip, run in a fresh subprocess per invocation
-  with the function's environment, ``AWS_ENDPOINT_URL`` pointing at the emulator and dummy
-  credentials; results and errors as the Invoke API returns them (``FunctionError:
-  Unhandled``, ``errorType`` = exception class name, ``Sandbox.Timedout`` past the
-  timeout, ``Runtime.ImportModuleError``); ``InvocationType=Event`` with two retries;
-  logs to CloudWatch Logs (the ``LoggingConfig`` group) and the server log
-  (``lambda_runtime``, ``lambda_bootstrap``).
+- Lambda: Python handlers from the deployed zip, run in warm sandbox processes (one
+  cold start per sandbox, module state kept between invocations, more sandboxes for
+  concurrent calls) with the function's environment, ``AWS_ENDPOINT_URL`` pointing at the
+  emulator and dummy credentials; results and errors as the Invoke API returns them
+  (``FunctionError: Unhandled``, ``errorType`` = exception class name,
+  ``Sandbox.Timedout`` past the timeout, ``Runtime.ImportModuleError``);
+  ``InvocationType=Event`` with two retries, then the ``DeadLetterConfig`` queue or topic;
+  logs (START/END/REPORT) to CloudWatch Logs (the ``LoggingConfig`` group) and the server
+  log (``lambda_runtime``, ``lambda_bootstrap``).
 - Custom resources: properties sent as strings, as CloudFormation does; a ``FAILED``
   response or a provider that fails fails the stack at once (``custom_resources``).
 - DynamoDB ``AWS::DynamoDB::Table`` (moto) and ``AWS::DynamoDB::GlobalTable`` / CDK
@@ -46,9 +48,14 @@ What is emulated (moto 5.2.5 and the glue named in parentheses)
   ``lambda:invoke``), ``dynamodb:*Item``, ``sns:publish``, ``sqs:sendMessage`` and other
   integrations call back into the emulator; Retry/Catch match on error names. Wait
   states, retry intervals and backoff take real time.
-- HTTP APIs (API Gateway v2): created from CloudFormation, served at
-  ``<endpoint>/execute-api/<api-id>/...`` (``Emulator.local_url`` maps the output URL) with
-  Lambda proxy integrations, payload format 2.0 or 1.0 (``http_api``).
+- S3 buckets: the template's ``NotificationConfiguration`` (EventBridge, Lambda, queue,
+  topic) and versioning take effect (``s3_buckets``).
+- HTTP APIs (API Gateway v2) and REST APIs (v1): created from CloudFormation (v2 models
+  and the v1 stage added by ``http_api`` and ``rest_api``) and served at
+  ``<endpoint>/execute-api/<api-id>/[<stage>/]...`` (``Emulator.local_url`` maps the URL
+  in the stack outputs) through Lambda proxy integrations: route/resource matching as API
+  Gateway does it, proxy events (HTTP API payload 2.0 or 1.0, REST format), responses,
+  API Gateway's 403/404/500/502 answers.
 - Moto's own delivery: S3 notifications straight to Lambda/SQS/SNS, SNS subscriptions
   (Lambda, SQS), SQS and Kinesis event source mappings; these run synchronously inside the
   sending request (AWS delivers them asynchronously).
@@ -57,20 +64,24 @@ What is not emulated
 --------------------
 - IAM: policies are stored, never enforced; every call is allowed. KMS encryption is
   accepted and not applied.
-- Authorizers (HTTP API JWT/Lambda/IAM; Cognito) are not enforced; REST APIs (API
-  Gateway v1) are created but not served.
+- API Gateway authorizers (JWT, Cognito, Lambda, IAM), API keys, request validators,
+  throttling, non-proxy integrations: requests reach the function without them.
 - Resource types moto has no model for (e.g. ``AWS::ApiGateway::Stage``/``Account``,
-  ``AWS::S3::BucketPolicy``, ``AWS::Cognito::*``, ``AWS::CloudWatch::Alarm``,
+  ``AWS::S3::BucketPolicy``, ``AWS::SQS::QueuePolicy``, ``AWS::SNS::TopicPolicy``,
+  ``AWS::Cognito::*``, ``AWS::ApiGateway::Authorizer``, ``AWS::CloudWatch::Alarm``,
   ``AWS::Lambda::EventInvokeConfig``) become named placeholders with nothing behind them;
   ``DeployedStack.not_emulated`` lists them (``unsupported_resources``).
 - Lambda: non-Python runtimes (so the Node.js handlers aws-cdk-lib bundles, e.g. for
-  ``autoDeleteObjects`` or ``logRetention``, fail the deployment), layers (the handler
-  sees the server's virtualenv instead, so Powertools and boto3 are there), container
-  images, warm sandboxes (every invocation is a cold start), concurrency limits,
-  dead-letter queues and destinations of asynchronous invocations, memory limits.
+  ``autoDeleteObjects`` or ``logRetention``, fail the deployment); the Python version and
+  architecture (handlers run on the server's interpreter whatever ``Runtime`` and
+  ``Architectures`` say); layers (the handler sees the server's virtualenv instead, so
+  Powertools and boto3 are there); ``LoggingConfig.LogFormat`` (output is kept as
+  printed); container images, concurrency limits, memory limits, destinations of
+  asynchronous invocations, sandbox expiry (warm sandboxes live until the server stops).
 - Event source mappings: ``MaximumRecordAgeInSeconds``, ``ParallelizationFactor``,
   tumbling windows, ``TRIM_HORIZON`` replay (records before the mapping).
-- EventBridge retry policies and target dead-letter queues; scheduled rules.
+- EventBridge target retry policies and dead-letter queues (delivery to a function is
+  accepted at once, as an asynchronous invoke is); scheduled rules.
 - X-Ray (the SDK is switched off in functions unless they turn it on), CloudWatch
   metrics and alarms (EMF lines stay in the logs), stack updates, change sets, rollback
   and deletion.
