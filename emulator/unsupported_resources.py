@@ -24,6 +24,8 @@ NOT_EMULATED_PATH = "/_emulator/not-emulated"
 _lock = threading.Lock()
 #: ``StackId -> {LogicalResourceId: ResourceType}`` of every placeholder created.
 not_emulated: dict[str, dict[str, str]] = {}
+#: Types that do nothing on AWS either (CDK's analytics metadata): placeholders, not listed.
+NOTHING_TO_EMULATE = frozenset({"AWS::CDK::Metadata"})
 
 
 def install() -> None:
@@ -79,15 +81,16 @@ def install() -> None:
             # CloudFormation names most resources by their "<Type>Name" property, if set.
             name_property = resource_type.rsplit("::", 1)[-1] + "Name"
             physical_id = cloudformation_json.get("Properties", {}).get(name_property)
-            with _lock:
-                not_emulated.setdefault(kwargs.get("StackId", ""), {})[
-                    kwargs.get("LogicalId", resource_name)
-                ] = resource_type
-            logger.warning(
-                "%s (%s) is not emulated: created as a placeholder",
-                kwargs.get("LogicalId"),
-                resource_type,
-            )
+            if resource_type not in NOTHING_TO_EMULATE:
+                with _lock:
+                    not_emulated.setdefault(kwargs.get("StackId", ""), {})[
+                        kwargs.get("LogicalId", resource_name)
+                    ] = resource_type
+                logger.warning(
+                    "%s (%s) is not emulated: created as a placeholder",
+                    kwargs.get("LogicalId"),
+                    resource_type,
+                )
             return cls(physical_id or resource_name, resource_type, region_name, account_id)
 
         @classmethod
