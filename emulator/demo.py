@@ -1,0 +1,178 @@
+"""Walk through the OrdersSample stack running in the emulator (what ``make demo`` runs).
+
+``python -m emulator.demo [CLOUD_ASSEMBLY] [--stack NAME] [--log PATH]`` deploys the
+synthesized stack (default ``cdk.out``, stack ``OrdersSample``) into a fresh emulator and
+drives every flow, printing what happens and how long it takes:
+
+1. the HTTP API creates an order and reads it back; the REST API creates another; a
+   malformed request gets the API's 4xx answer;
+2. each new order's table stream record starts its workflow, whose Lambda tasks, DynamoDB
+   status update and SNS notification run (a queue subscribed to the topic for the demo
+   shows the notifications);
+3. an order file uploaded under ``uploads/`` reaches the ingest function through
+   EventBridge; its valid orders are stored and go through the workflow too.
+
+Exits non-zero if a flow does not complete. The server log (every function's output) is
+kept at ``--log`` (default ``<CLOUD_ASSEMBLY>/emulator-demo.log``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from emulator import (
+    DeployedStack,
+    Emulator,
+    deploy_stack,
+    http_request,
+    start_emulator,
+    wait_for,
+    wait_for_execution,
+)
+
+#: Seconds the demo waits for any one asynchronous outcome.
+FLOW_TIMEOUT_SECONDS = 60.0
+
+
+def _order(customer: str, quantity: int) -> dict[str, Any]:
+    return {
+        "customer_id": customer,
+        "email": f"{customer}@example.com",
+        "items": [{"sku": "BOOK-42", "quantity": quantity}],
+    }
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def step(self, text: str) -> None:
+        print(f"[{time.monotonic() - self.started:6.1f} s] {text}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("cloud_assembly", nargs="?", default="cdk.out")
+    parser.add_argument("--stack", default="OrdersSample")
+    parser.add_argument("--log", default=None)
+    args = parser.parse_args(argv)
+    args.log = args.log or str(Path(args.cloud_assembly) / "emulator-demo.log")
+    if not (Path(args.cloud_assembly) / "manifest.json").exists():
+        print(f"No cloud assembly in {args.cloud_assembly}: run `make synth` first.")
+        return 2
+    clock = _Clock()
+    with start_emulator(log_path=args.log) as emulator:
+        clock.step(f"Emulator up: moto server on {emulator.endpoint_url} (log: {args.log})")
+        stack = deploy_stack(emulator, args.cloud_assembly, args.stack)
+        clock.step(
+            f"Deployed {stack.name}: {len(stack.physical_ids)} resources, CREATE_COMPLETE; "
+            f"{len(stack.not_emulated)} are placeholders only "
+            f"({', '.join(sorted(set(stack.not_emulated.values())))})"
+        )
+        notifications = _subscribe_queue(emulator, stack.outputs["NotificationTopicArn"])
+        try:
+            order_ids = _api_flows(emulator, stack, clock)
+            order_ids += _ingest_flow(emulator, stack, clock)
+            _workflow_outcomes(emulator, stack, order_ids, clock)
+            _show_notifications(emulator, notifications, len(order_ids), clock)
+        except (TimeoutError, AssertionError) as failure:
+            clock.step(f"FAILED: {failure}")
+            return 1
+    clock.step("Done: every flow ran; the emulator is stopped.")
+    return 0
+
+
+def _api_flows(emulator: Emulator, stack: DeployedStack, clock: _Clock) -> list[str]:
+    http_url, rest_url = stack.outputs["HttpApiUrl"], stack.outputs["RestApiUrl"]
+    created = http_request(emulator, "POST", http_url + "orders", _order("ada", 2))
+    _expect(created.status == 201, f"HTTP API POST /orders answered {created.status}")
+    order_id = created.json()["order_id"]
+    clock.step(f"HTTP API  POST /orders -> 201, order {order_id} {created.json()['status']}")
+    read = http_request(emulator, "GET", f"{http_url}orders/{order_id}")
+    clock.step(f"HTTP API  GET /orders/{order_id} -> {read.status}")
+    bad = http_request(emulator, "POST", http_url + "orders", {"customer_id": "x"})
+    clock.step(f"HTTP API  POST /orders with a bad body -> {bad.status} {bad.json()['error']}")
+    rest = http_request(emulator, "POST", rest_url + "orders", _order("grace", 11))
+    _expect(rest.status == 201, f"REST API POST /orders answered {rest.status}")
+    clock.step(f"REST API  POST /orders -> 201, order {rest.json()['order_id']} (11 copies)")
+    return [order_id, rest.json()["order_id"]]
+
+
+def _ingest_flow(emulator: Emulator, stack: DeployedStack, clock: _Clock) -> list[str]:
+    table = stack.outputs["OrdersTableName"]
+    dynamodb = emulator.client("dynamodb")
+    before = {item["order_id"]["S"] for item in dynamodb.scan(TableName=table)["Items"]}
+    orders = [_order("alan", 1), _order("barbara", 3), {"customer_id": "no items"}]
+    emulator.client("s3").put_object(
+        Bucket=stack.outputs["UploadsBucketName"],
+        Key="uploads/demo-orders.json",
+        Body=json.dumps(orders).encode(),
+    )
+    clock.step("S3        PUT uploads/demo-orders.json (2 valid orders, 1 invalid)")
+
+    def ingested() -> list[str] | None:
+        now = {item["order_id"]["S"] for item in dynamodb.scan(TableName=table)["Items"]}
+        return sorted(now - before) if len(now - before) >= 2 else None
+
+    new = wait_for(
+        ingested, "the ingest function to store 2 orders", FLOW_TIMEOUT_SECONDS, emulator
+    )
+    clock.step(f"EventBridge -> ingest function stored orders {', '.join(new)}")
+    return new
+
+
+def _workflow_outcomes(
+    emulator: Emulator, stack: DeployedStack, order_ids: list[str], clock: _Clock
+) -> None:
+    table = stack.outputs["OrdersTableName"]
+    for order_id in order_ids:
+        execution = wait_for_execution(
+            emulator, stack.outputs["StateMachineArn"], order_id, FLOW_TIMEOUT_SECONDS
+        )
+        item = emulator.client("dynamodb").get_item(
+            TableName=table, Key={"order_id": {"S": order_id}}
+        )["Item"]
+        _expect(execution["status"] == "SUCCEEDED", f"workflow {order_id}: {execution}")
+        clock.step(
+            f"Stream -> workflow {order_id}: {execution['status']}, order now {item['status']['S']}"
+        )
+
+
+def _subscribe_queue(emulator: Emulator, topic_arn: str) -> str:
+    """Subscribe a queue to the topic, for the demo to read notifications (not in the stack)."""
+    sqs = emulator.client("sqs")
+    queue_url = sqs.create_queue(QueueName="demo-notifications")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    emulator.client("sns").subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn["Attributes"]["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return str(queue_url)
+
+
+def _show_notifications(emulator: Emulator, queue_url: str, expected: int, clock: _Clock) -> None:
+    messages = (
+        emulator.client("sqs")
+        .receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        .get("Messages", [])
+    )
+    for message in messages:
+        body = json.loads(message["Body"])
+        clock.step(f"SNS       notification: order {body['order_id']} {body['status']}")
+    _expect(len(messages) == expected, f"{len(messages)} notifications, expected {expected}")
+
+
+def _expect(condition: bool, failure: str) -> None:
+    if not condition:
+        raise AssertionError(failure)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
