@@ -26,6 +26,7 @@ from ._routes import (
     check_throttling,
     parse_routes,
 )
+from ._validation import fail
 
 #: Headers a browser may send on a CORS request (candidate for defaults.py): the ones a
 #: SigV4-signed or token-bearing request needs, as aws_apigateway.Cors.DEFAULT_HEADERS.
@@ -94,8 +95,10 @@ class HttpApiEndpoint(Construct):
         and 50 (:data:`constructs_lib.defaults.API_THROTTLING_RATE_LIMIT`, ``..._BURST_LIMIT``).
     cors_allowed_origins:
         Origins allowed by the API's CORS configuration; API Gateway then answers preflight
-        requests itself and adds the CORS headers to responses. ``["*"]`` alone or specific
-        origins. Default: none, no CORS.
+        requests itself and adds the CORS headers to responses (ignoring any the functions
+        return). ``["*"]`` alone or specific origins. Refused together with ``OPTIONS``
+        routes, and with ``ANY`` routes unless ``public``: an authorized ``ANY`` route also
+        catches the preflight, which carries no credentials. Default: none, no CORS.
     access_log_retention:
         Retention of the access log group; never ``INFINITE``. Default: one month.
     description:
@@ -137,6 +140,8 @@ class HttpApiEndpoint(Construct):
         check_cors_origins(self, cors_allowed_origins)
         if cors_allowed_origins is not None:
             check_no_options_route(self, self.routes)
+            if not public:
+                self._check_no_authorized_any_route()
         check_authorization_scopes(self, authorization_scopes, authorizer)
 
         # build
@@ -198,7 +203,8 @@ class HttpApiEndpoint(Construct):
             if public and public_reason is not None:
                 acknowledge(http_route, AWS_SOLUTIONS, "AwsSolutions-APIG4", public_reason)
 
-            # grant: API Gateway may invoke the function for this route's method and path only
+            # grant: API Gateway may invoke the function for this route's method and path
+            # only; the stage is left open as '$default' is the API's one stage.
             route.target.add_permission(
                 "InvokePermission",
                 scope=http_route,
@@ -209,6 +215,20 @@ class HttpApiEndpoint(Construct):
                     resource_name=f"*/{route.arn_method}{route.arn_path}",
                 ),
             )
+
+    def _check_no_authorized_any_route(self) -> None:
+        # An ANY route also matches the preflight, which browsers send without credentials:
+        # the route's authorizer would refuse it before API Gateway's CORS answer.
+        for route in self.routes:
+            if route.method == "ANY":
+                raise fail(
+                    self,
+                    "routes",
+                    route.key,
+                    "allowed with cors_allowed_origins: routes naming their methods (e.g. "
+                    f"'GET {route.path}', 'PUT {route.path}'), as an authorized ANY route also "
+                    "catches the credential-less CORS preflight (OPTIONS) and refuses it",
+                )
 
     def _cors(self, origins: Sequence[str] | None) -> apigatewayv2.CorsPreflightOptions | None:
         if origins is None:

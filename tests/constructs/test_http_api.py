@@ -521,3 +521,15 @@ def test_http_api_refuses_an_options_route_together_with_cors(
         cors_allowed_origins=["https://shop.example.com"],
     )
     assert "routes='OPTIONS /orders'" in message and "cors_allowed_origins" in message
+
+
+def test_http_api_refuses_an_authorized_any_route_together_with_cors(
+    scope: cdk.Stack, target: lambda_.IFunction
+) -> None:
+    message = error_of(
+        scope,
+        routes={"ANY /files/{proxy+}": target},
+        cors_allowed_origins=["https://shop.example.com"],
+    )
+    assert "routes='ANY /files/{proxy+}'" in message
+    assert "'GET /files/{proxy+}'" in message and "preflight" in message
