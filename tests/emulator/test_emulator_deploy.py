@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from emulator import (
     DeployedStack,
     Emulator,
     http_request,
     invoke_function,
+    wait_for,
     wait_for_item,
 )
 
@@ -14,7 +18,7 @@ from emulator import (
 def test_tiny_stack_reaches_create_complete_with_every_resource_emulated(
     tiny_stack: DeployedStack,
 ) -> None:
-    assert set(tiny_stack.outputs) == {"TableName", "WriterName", "ApiUrl"}
+    assert set(tiny_stack.outputs) == {"TableName", "WriterName", "ApiUrl", "FailedRecordsUrl"}
     assert tiny_stack.outputs["ApiUrl"].startswith("https://")
     assert tiny_stack.physical_ids_of_type("AWS::DynamoDB::GlobalTable")
     assert tiny_stack.not_emulated == {}
@@ -71,6 +75,27 @@ def test_stream_delivers_only_records_matching_the_mapping_filter_in_order(
     wait_for_item(emulator, table, {"pk": {"S": "seen#order#2"}}, timeout_seconds=20)
     seen = dynamodb.get_item(TableName=table, Key={"pk": {"S": "seen#order#1"}})["Item"]
     assert [event["S"] for event in seen["events"]["L"]] == ["INSERT"]
+
+
+def test_a_record_that_keeps_failing_goes_to_the_on_failure_queue_after_bisection(
+    emulator: Emulator, tiny_stack: DeployedStack
+) -> None:
+    table = tiny_stack.outputs["TableName"]
+    dynamodb, queue = emulator.client("dynamodb"), emulator.client("sqs")
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "order#poison"}})
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "order#after-poison"}})
+
+    def failure_record() -> dict[str, Any] | None:
+        messages = queue.receive_message(
+            QueueUrl=tiny_stack.outputs["FailedRecordsUrl"], WaitTimeSeconds=1
+        ).get("Messages", [])
+        return json.loads(messages[0]["Body"]) if messages else None
+
+    record = wait_for(failure_record, "the on-failure queue", 20, emulator)
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["responseContext"]["functionError"] == "Unhandled"
+    assert record["DDBStreamBatchInfo"]["batchSize"] == 1
+    wait_for_item(emulator, table, {"pk": {"S": "seen#order#after-poison"}})
 
 
 def test_http_api_route_invokes_its_function_through_the_front_door(

@@ -1,8 +1,9 @@
 """A tiny CDK app for the emulator's own tests, built from plain aws-cdk-lib L2 constructs.
 
 A ``TableV2`` with a stream, a function that writes orders (also behind an HTTP API
-route) and a function mapped to the stream with a filter: enough to exercise deploy,
-the subprocess runtime, stream delivery and the HTTP API front door.
+route) and a function mapped to the stream with a filter, one retry, bisection and an
+on-failure queue: enough to exercise deploy, the Lambda runtime, stream delivery and the
+HTTP API front door.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
 
 STACK_NAME = "EmulatorTiny"
 HANDLERS = Path(__file__).resolve().parent / "tiny_handlers"
@@ -36,12 +38,15 @@ def synthesize(outdir: Path) -> Path:
     code = lambda_.Code.from_asset(str(HANDLERS), exclude=["__pycache__"])
     writer = _function(stack, "Writer", "tiny.handle", code, table)
     recorder = _function(stack, "Recorder", "tiny.record", code, table)
+    failed_records = sqs.Queue(stack, "FailedRecords")
     recorder.add_event_source(
         event_sources.DynamoEventSource(
             table,
             starting_position=lambda_.StartingPosition.LATEST,
             batch_size=10,
-            retry_attempts=2,
+            retry_attempts=1,
+            bisect_batch_on_error=True,
+            on_failure=event_sources.SqsDlq(failed_records),
             report_batch_item_failures=True,
             filters=[
                 lambda_.FilterCriteria.filter(
@@ -64,6 +69,7 @@ def synthesize(outdir: Path) -> Path:
     cdk.CfnOutput(stack, "TableName", value=table.table_name)
     cdk.CfnOutput(stack, "WriterName", value=writer.function_name)
     cdk.CfnOutput(stack, "ApiUrl", value=api.api_endpoint)
+    cdk.CfnOutput(stack, "FailedRecordsUrl", value=failed_records.queue_url)
     app.synth()
     return outdir
 

@@ -32,9 +32,11 @@ def handle(event, context):  # type: ignore[no-untyped-def]
 
 
 def record(event, context):  # type: ignore[no-untyped-def]
-    """Append each stream record's event name to a ``seen#<pk>`` item."""
+    """Append each stream record's event name to a ``seen#<pk>`` item; fail on poison."""
     for record in event["Records"]:
         order_id = record["dynamodb"]["Keys"]["pk"]["S"]
+        if order_id.startswith("order#poison"):
+            raise OrderRejected(f"cannot record {order_id}")
         _orders().update_item(
             Key={"pk": f"seen#{order_id}"},
             UpdateExpression="SET events = list_append(if_not_exists(events, :none), :event)",
