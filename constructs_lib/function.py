@@ -12,7 +12,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import defaults
-from ._acknowledge import AWS_SOLUTIONS, acknowledge
+from ._acknowledge import acknowledge_unscoped_resources
 from ._logs import owned_log_group
 from ._queues import failure_queue
 from ._template import drop_dependency_enforced_by_reference
@@ -164,12 +164,10 @@ class LambdaFunction(Construct):
         # grant: the function writes only to its own log group
         self.log_group.grant_write(self.role)
         if tracing and isinstance(self.role, iam.Role):
-            acknowledge(
+            acknowledge_unscoped_resources(
                 self.role,
-                AWS_SOLUTIONS,
-                "AwsSolutions-IAM5[Resource::*]",
-                "Only xray:PutTraceSegments and xray:PutTelemetryRecords are granted on '*', "
-                "added by Lambda active tracing: AWS X-Ray has no resource-level permissions, "
+                "xray:PutTraceSegments and xray:PutTelemetryRecords are granted on '*' "
+                "for Lambda active tracing: AWS X-Ray has no resource-level permissions, "
                 "so no narrower resource exists.",
             )
 

@@ -9,7 +9,7 @@ from aws_cdk import Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ._acknowledge import AWS_SOLUTIONS, acknowledge
+from ._acknowledge import acknowledge_unscoped_resources
 from ._validation import fail
 
 
@@ -67,8 +67,8 @@ class LeastPrivilegeRole(Construct):
         does not scope to resources.
         """
         check_actions(self, actions)
-        if not resources:
-            raise fail(self, "resources", list(resources), "allowed: at least one resource ARN")
+        if isinstance(resources, str) or not resources:
+            raise fail(self, "resources", resources, "allowed: a non-empty list of resource ARNs")
         for resource in resources:
             if not Token.is_unresolved(resource) and resource.strip() == "*":
                 raise fail(
@@ -96,7 +96,7 @@ class LeastPrivilegeRole(Construct):
             raise fail(self, "reason", reason, "allowed: a non-empty explanation")
         statement = iam.PolicyStatement(actions=list(actions), resources=["*"])
         self.role.add_to_principal_policy(statement)
-        acknowledge(self.role, AWS_SOLUTIONS, "AwsSolutions-IAM5[Resource::*]", reason)
+        acknowledge_unscoped_resources(self.role, reason)
         return statement
 
     def _principal(self, assumed_by: str | iam.IPrincipal) -> iam.IPrincipal:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnResource, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -12,7 +12,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import defaults
-from ._acknowledge import AWS_SOLUTIONS, acknowledge
+from ._acknowledge import AWS_SOLUTIONS, acknowledge, nag_resource_name
 from ._queues import failure_queue
 from ._validation import (
     BUCKET_MEMBERS,
@@ -225,18 +225,13 @@ class S3Trigger(Construct):
         role = function.role
         if not isinstance(role, iam.Role):
             return
-        cfn_bucket = self.bucket.node.default_child
-        if isinstance(cfn_bucket, CfnResource):
-            stack = Stack.of(cfn_bucket)
-            bucket_ref = f"<{stack.resolve(stack.get_logical_id(cfn_bucket))}.Arn>"
-        elif not Token.is_unresolved(self.bucket.bucket_arn):
-            bucket_ref = self.bucket.bucket_arn
-        else:
+        resource = nag_resource_name(self, self.bucket.arn_for_objects(key_pattern))
+        if resource is None:
             return
         acknowledge(
             role,
             AWS_SOLUTIONS,
-            f"AwsSolutions-IAM5[Resource::{bucket_ref}/{key_pattern}]",
+            f"AwsSolutions-IAM5[Resource::{resource}]",
             f"s3:GetObject only, on the objects under the trigger's key prefix "
             f"'{key_pattern}': the function reads the objects whose creation triggers it, "
             "whose keys are not known in advance.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import CfnResource, Duration, Stack, Token
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -14,7 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import defaults
-from ._acknowledge import AWS_SOLUTIONS, acknowledge
+from ._acknowledge import AWS_SOLUTIONS, acknowledge, nag_resource_name
 from ._queues import failure_queue
 from ._validation import (
     FUNCTION_MEMBERS,
@@ -206,14 +206,8 @@ class StreamMapping(Construct):
         role = function.role
         if not isinstance(role, iam.Role):
             return
-        cfn_table = table.node.default_child
-        if isinstance(cfn_table, CfnResource):
-            stack = Stack.of(cfn_table)
-            logical_id = stack.resolve(stack.get_logical_id(cfn_table))
-            resource = f"<{logical_id}.Arn>/stream/*"
-        elif not Token.is_unresolved(table.table_arn):
-            resource = f"{table.table_arn}/stream/*"
-        else:
+        resource = nag_resource_name(self, f"{table.table_arn}/stream/*")
+        if resource is None:
             return
         acknowledge(
             role,

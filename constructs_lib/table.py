@@ -72,11 +72,9 @@ class DynamoTable(Construct):
                 raise fail(self, "sort_key", sort_key, "allowed: a name other than partition_key")
         if time_to_live_attribute is not None:
             check_non_empty_string(self, "time_to_live_attribute", time_to_live_attribute)
+        # CloudFormation has no Snapshot deletion policy for AWS::DynamoDB::Table.
         check_one_of(
-            self,
-            "removal_policy",
-            removal_policy,
-            [RemovalPolicy.RETAIN, RemovalPolicy.SNAPSHOT, RemovalPolicy.DESTROY],
+            self, "removal_policy", removal_policy, [RemovalPolicy.RETAIN, RemovalPolicy.DESTROY]
         )
 
         # build

@@ -11,7 +11,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from . import defaults
-from ._acknowledge import AWS_SOLUTIONS, acknowledge
+from ._acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_unscoped_resources
 from ._logs import owned_log_group
 from ._template import drop_dependency_enforced_by_reference
 from ._validation import check_duration, fail
@@ -99,10 +99,8 @@ class Workflow(Construct):
         drop_dependency_enforced_by_reference(self.state_machine, self.role)
 
         # grant: aws-cdk added the logging, tracing and task statements to the role
-        acknowledge(
+        acknowledge_unscoped_resources(
             self.role,
-            AWS_SOLUTIONS,
-            "AwsSolutions-IAM5[Resource::*]",
             "Only the CloudWatch Logs log-delivery actions (logs:CreateLogDelivery, "
             "GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, "
             "PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and the X-Ray "

@@ -16,14 +16,22 @@ ENV = cdk.Environment(account="111122223333", region="us-east-1")
 
 
 def nag_app(*, builtin_validation: bool = False) -> cdk.App:
-    """An app with AwsSolutions and Serverless applied, writing to a fresh temp dir."""
+    """An app with AwsSolutions and Serverless applied, writing to a fresh temp dir.
+
+    ``builtin_validation=True`` also runs aws-cdk's CloudFormation template validation with
+    its findings as errors. (tests/conftest.py sets CDK_VALIDATION=false for the jsii
+    process, which turns the automatic plugin off, so it is registered explicitly here.)
+    """
     app = cdk.App(
         outdir=tempfile.mkdtemp(prefix="cdkout-"),
         builtin_cloud_formation_validation=builtin_validation,
         stack_traces=False,
         analytics_reporting=False,
+        context={"@aws-cdk/core:validateAgainstDefaultRules": builtin_validation},
     )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    if builtin_validation:
+        cdk.Validations.of(app).add_plugins(cdk.CloudFormationValidatePlugin())
     return app
 
 
@@ -99,3 +107,15 @@ def policy_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def cfn_lint_findings(synth: Synthesized, region: str = "us-east-1") -> list[str]:
+    """cfn-lint's matches on every template of ``synth``, as strings."""
+    # Imported on first use: loading cfn-lint takes seconds, and only synthesis tests need it.
+    # One run over all templates shares cfn-lint's schema loading between them.
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import Runner
+
+    paths = [str(synth.outdir / f"{name}.template.json") for name in sorted(synth.templates)]
+    config = ConfigMixIn(["--template", *paths], regions=[region])
+    return [str(match) for match in Runner(config).run()]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support import ENV, Synthesized
+from tests.support import ENV, Synthesized, cfn_lint_findings
 
 #: Source of every inline test function (handler ``index.handler``).
 HANDLER_SOURCE = "def handler(event, context):\n    return None\n"
 HANDLER = "index.handler"
 ACCOUNT = ENV.account
 REGION = ENV.region
+
+__all__ = ["cfn_lint_findings"]
 
 
 def findings_in(synth: Synthesized, stack_name: str) -> list[str]:
@@ -41,18 +43,6 @@ def unjustified_acknowledgments(synth: Synthesized) -> list[str]:
         if rule.split("[")[0].endswith(("-IAM4", "-IAM5")) and "[" not in rule:
             problems.append(f"{rule} at {where}: no granular part")
     return problems
-
-
-def cfn_lint_findings(synth: Synthesized) -> list[str]:
-    """cfn-lint's matches on every template of ``synth``, as strings."""
-    # Imported on first use: loading cfn-lint takes seconds, and only synthesis tests need it.
-    # One run over all templates shares cfn-lint's schema loading between them.
-    from cfnlint.config import ConfigMixIn
-    from cfnlint.runner import Runner
-
-    paths = [str(synth.outdir / f"{name}.template.json") for name in sorted(synth.templates)]
-    config = ConfigMixIn(["--template", *paths], regions=[REGION])
-    return [str(match) for match in Runner(config).run()]
 
 
 def resources_under(template: dict[str, Any], logical_id_prefix: str) -> dict[str, Any]:

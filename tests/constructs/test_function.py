@@ -400,13 +400,9 @@ def test_function_templates_pass_cfn_lint(synth: Synthesized) -> None:
 def validated() -> Synthesized:
     """A function synthesized with aws-cdk's CloudFormation validation on, errors as errors.
 
-    The plugin instance is registered explicitly: the default instance is skipped whenever
-    CDK_VALIDATION=false, which the test run sets before the jsii runtime starts. A stack
-    with a deliberately invalid queue shows that the validation really runs.
+    A stack with a deliberately invalid queue shows that the validation really runs.
     """
     app = nag_app(builtin_validation=True)
-    app.node.set_context("@aws-cdk/core:validateAgainstDefaultRules", True)
-    cdk.Validations.of(app).add_plugins(cdk.CloudFormationValidatePlugin())
     inline_function(cdk.Stack(app, "Validated", env=ENV), "Api")
     canary = cdk.Stack(app, "Canary", env=ENV)
     cdk.CfnResource(

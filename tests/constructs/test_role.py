@@ -150,11 +150,6 @@ def test_allow_unscoped_grants_on_star_and_records_the_reason(synth: Synthesized
     assert recorded == [("AwsSolutions-IAM5[Resource::*]", METRICS_REASON)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LambdaFunction acknowledges AwsSolutions-IAM5[Resource::*] on a given role with its "
-    "X-Ray reason, replacing the reason allow_unscoped() recorded on that role",
-)
 def test_allow_unscoped_reason_survives_giving_the_role_to_a_function(
     synth: Synthesized,
 ) -> None:

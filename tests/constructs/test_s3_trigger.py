@@ -32,10 +32,6 @@ from tests.support import (
 )
 
 IMPORTED_BUCKET = "orders-uploads"
-IMPORTED_REASON = (
-    "s3_trigger.py acknowledges the s3:GetObject finding only for a literal bucket ARN; a "
-    "bucket imported by name has an ARN with the partition token, so the finding is left open"
-)
 TLS_ONLY = {"Bool": {"aws:SecureTransport": "false"}}
 
 
@@ -320,7 +316,7 @@ def test_s3_trigger_works_with_an_imported_bucket(synth: Synthesized) -> None:
     [
         "Trigger",
         "Variants",
-        pytest.param("Imported", marks=pytest.mark.xfail(strict=True, reason=IMPORTED_REASON)),
+        "Imported",
     ],
 )
 def test_s3_trigger_stack_has_no_unacknowledged_nag_finding(synth: Synthesized, stack: str) -> None:

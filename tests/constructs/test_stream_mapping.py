@@ -29,10 +29,6 @@ from tests.support import ENV, Synthesized, as_list, nag_app, resources_of_type,
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"
 STREAM_ARN = f"{TABLE_ARN}/stream/2024-01-01T00:00:00.000"
 STREAM_READ = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
-IMPORTED_BY_NAME_REASON = (
-    "stream_mapping.py acknowledges the ListStreams finding only for a literal table ARN; a "
-    "table imported by name has an ARN with the partition token, so the finding is left open"
-)
 
 
 def inline_function(scope: cdk.Stack, construct_id: str) -> LambdaFunction:
@@ -265,10 +261,7 @@ def test_stream_mapping_reads_an_imported_table_stream(synth: Synthesized) -> No
         "Defaults",
         "Options",
         "Imported",
-        pytest.param(
-            "ImportedByName",
-            marks=pytest.mark.xfail(strict=True, reason=IMPORTED_BY_NAME_REASON),
-        ),
+        "ImportedByName",
     ],
 )
 def test_stream_mapping_stack_has_no_unacknowledged_nag_finding(

@@ -101,11 +101,6 @@ def test_role_refuses_wildcards_empty_lists_and_unknown_principals(
     assert_refused(stack, build, "S/Role", prop, shown)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="role.py allow() iterates a str given as resources character by character and "
-    "grants on each character, instead of refusing it as check_actions() does for actions",
-)
 def test_role_refuses_resources_given_as_one_string(stack: cdk.Stack) -> None:
     assert_refused(
         stack, allow(["sqs:SendMessage"], QUEUE_ARN), "S/Role", "resources", repr(QUEUE_ARN)
@@ -204,11 +199,6 @@ def test_table_refuses_missing_or_clashing_key_names(
     assert_refused(stack, build, "S/Orders", prop, shown)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="table.py accepts RemovalPolicy.SNAPSHOT, which CloudFormation does not support on "
-    "AWS::DynamoDB::Table (cfn-lint E3035/E3036); the deploy fails instead",
-)
 def test_table_refuses_a_snapshot_removal_policy(stack: cdk.Stack) -> None:
     assert_refused(
         stack,
