@@ -51,9 +51,9 @@ What is emulated (moto 5.2.5 and the glue named in parentheses)
 - S3 buckets: the template's ``NotificationConfiguration`` (EventBridge, Lambda, queue,
   topic) and versioning take effect (``s3_buckets``).
 - HTTP APIs (API Gateway v2) and REST APIs (v1): created from CloudFormation (v2 models
-  and the v1 stage added by ``http_api`` and ``rest_api``) and served at
-  ``<endpoint>/execute-api/<api-id>/[<stage>/]...`` (``Emulator.local_url`` maps the URL
-  in the stack outputs) through Lambda proxy integrations: route/resource matching as API
+  and the v1 stage added by ``http_api`` and ``rest_api``) and served under
+  ``<endpoint>/_emulator/execute-api/<api-id>/`` (``Emulator.local_url`` maps the URLs in
+  the stack outputs) through Lambda proxy integrations: route/resource matching as API
   Gateway does it, proxy events (HTTP API payload 2.0 or 1.0, REST format), responses,
   API Gateway's 403/404/500/502 answers.
 - Moto's own delivery: S3 notifications straight to Lambda/SQS/SNS, SNS subscriptions

@@ -9,8 +9,8 @@ CDK ``HttpApi`` with ``HttpLambdaIntegration`` routes:
   the objects in moto's API Gateway v2 backend (so ``apigatewayv2`` API calls see them).
   Physical ids and ``GetAtt`` attributes are CloudFormation's (``ApiEndpoint`` is the AWS
   URL, ``https://<api-id>.execute-api.<region>.amazonaws.com``).
-- A front door, served by the emulator itself at ``<endpoint>/execute-api/<api-id>/...``
-  (``Emulator.local_url`` turns an AWS URL into this one): it matches the request to a
+- A front door, served by the emulator itself under ``<endpoint>/_emulator/execute-api/
+  <api-id>/`` (``Emulator.local_url`` turns an AWS URL into this one): it matches the request to a
   route the way API Gateway does (exact paths before ``{param}`` paths before
   ``{proxy+}``, a method before ``ANY``, then ``$default``), builds the Lambda proxy event
   (payload format 2.0, or 1.0 if the integration says so), invokes the function, and maps
@@ -34,8 +34,9 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote
 
-#: Path prefix under which the emulator serves APIs: ``/execute-api/<api-id>/<path>``.
-PATH_PREFIX = "/execute-api/"
+#: Path prefix under which the emulator serves APIs: ``/_emulator/execute-api/<api-id>/...``.
+#: (A leading underscore cannot start a bucket name, so no S3 path-style request is taken.)
+PATH_PREFIX = "/_emulator/execute-api/"
 T = TypeVar("T")
 _NOT_FOUND = (404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
 _INTERNAL_ERROR = (

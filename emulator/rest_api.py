@@ -6,8 +6,8 @@ declares its ``prod`` stage as one), and serves no requests. This module adds:
 
 - a CloudFormation model for ``AWS::ApiGateway::Stage`` that creates the stage in moto's
   backend (``Ref`` is the stage name, as on AWS);
-- serving, through the same front door as HTTP APIs (``<endpoint>/execute-api/<api-id>/
-  <stage>/<path>``): the resource and method API Gateway would pick (``ANY`` and
+- serving, through the same front door as HTTP APIs (``<endpoint>/_emulator/execute-api/
+  <api-id>/<stage>/<path>``): the resource and method API Gateway would pick (``ANY`` and
   ``{proxy+}`` included), a Lambda proxy event in the REST format, and the function's
   result mapped back to HTTP. As on AWS, a path or method the API does not define answers
   ``403 {"message": "Missing Authentication Token"}``, and a function error or a result
