@@ -428,7 +428,8 @@ class BaselineOrders(cdk.Stack):
         )
         function.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["s3:GetObject"], resources=[bucket.arn_for_objects("uploads/*")]
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[bucket.arn_for_objects("uploads/*")],
             )
         )
         return bucket

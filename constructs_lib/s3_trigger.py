@@ -23,6 +23,8 @@ from ._validation import (
     fail,
 )
 
+#: What the function may do with the objects under the prefix.
+OBJECT_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
 #: Key prefix of server access log objects in the log bucket.
 ACCESS_LOG_PREFIX = "access-logs/"
 
@@ -68,8 +70,8 @@ class S3Trigger(Construct):
     rule: ``aws_events.Rule``
     dead_letter_queue: ``aws_sqs.IQueue``
 
-    The function may read (``s3:GetObject``) the objects under ``prefix`` and nothing else
-    in the bucket.
+    The function may read (``s3:GetObject``, ``s3:GetObjectVersion``) the objects under
+    ``prefix`` and nothing else in the bucket.
     """
 
     def __init__(
@@ -132,11 +134,12 @@ class S3Trigger(Construct):
             )
         )
 
-        # grant: read the objects under the prefix, nothing else
+        # grant: read the objects under the prefix, nothing else. GetObjectVersion lets the
+        # function read the very version whose creation it was told about, not a newer one.
         key_pattern = f"{prefix or ''}*"
         iam.Grant.add_to_principal(
             grantee=function,
-            actions=["s3:GetObject"],
+            actions=list(OBJECT_READ_ACTIONS),
             resource_arns=[self.bucket.arn_for_objects(key_pattern)],
         )
         if self.bucket.encryption_key is not None:
@@ -232,7 +235,7 @@ class S3Trigger(Construct):
             role,
             AWS_SOLUTIONS,
             f"AwsSolutions-IAM5[Resource::{resource}]",
-            f"s3:GetObject only, on the objects under the trigger's key prefix "
+            f"s3:GetObject and s3:GetObjectVersion only, on the objects under the trigger's key prefix "
             f"'{key_pattern}': the function reads the objects whose creation triggers it, "
             "whose keys are not known in advance.",
         )

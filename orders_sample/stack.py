@@ -103,7 +103,10 @@ class OrdersSample(cdk.Stack):
         )
 
         # --- ingest: order files uploaded under uploads/ ---
-        ingest_fn = self._function(code, "IngestFunction", "orders.ingest.handler", orders)
+        # A 1 MiB file of orders is written with conditional puts: give it a minute.
+        ingest_fn = self._function(
+            code, "IngestFunction", "orders.ingest.handler", orders, timeout_seconds=60
+        )
         orders.table.grant(ingest_fn.function, "dynamodb:PutItem")
         uploads = S3Trigger(
             self, "Uploads", function=ingest_fn.function, prefix="uploads/", suffix=".json"
@@ -147,6 +150,7 @@ class OrdersSample(cdk.Stack):
         handler: str,
         table: DynamoTable | None,
         extra_environment: dict[str, str] | None = None,
+        timeout_seconds: int | None = None,
     ) -> LambdaFunction:
         environment = {
             "POWERTOOLS_SERVICE_NAME": "orders",
@@ -155,7 +159,12 @@ class OrdersSample(cdk.Stack):
             **(extra_environment or {}),
         }
         return LambdaFunction(
-            self, construct_id, code=code, handler=handler, environment=environment
+            self,
+            construct_id,
+            code=code,
+            handler=handler,
+            environment=environment,
+            timeout=cdk.Duration.seconds(timeout_seconds) if timeout_seconds else None,
         )
 
     def _user_pool(self) -> cognito.UserPool:

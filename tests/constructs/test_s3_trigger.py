@@ -264,7 +264,7 @@ def s3_statements(synth: Synthesized, stack: str) -> list[dict[str, Any]]:
 def test_s3_trigger_function_may_get_objects_under_the_prefix_only(synth: Synthesized) -> None:
     assert s3_statements(synth, "Trigger") == [
         {
-            "Action": "s3:GetObject",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
             "Effect": "Allow",
             "Resource": {"Fn::Join": ["", [get_att(bucket_id(synth)), "/uploads/*"]]},
         }
@@ -293,7 +293,7 @@ def test_s3_trigger_switches_on_eventbridge_on_an_existing_bucket(synth: Synthes
     detail = rule_of(synth, "Variants", "OnExisting")["Properties"]["EventPattern"]["detail"]
     assert detail["bucket"] == {"name": [ref(existing_id)]}
     assert {
-        "Action": "s3:GetObject",
+        "Action": ["s3:GetObject", "s3:GetObjectVersion"],
         "Effect": "Allow",
         "Resource": {"Fn::Join": ["", [get_att(existing_id), "/archive/*"]]},
     } in s3_statements(synth, "Variants")
@@ -304,7 +304,7 @@ def test_s3_trigger_works_with_an_imported_bucket(synth: Synthesized) -> None:
     detail = rule_of(synth, "Imported", "Uploads")["Properties"]["EventPattern"]["detail"]
     assert detail["bucket"] == {"name": [IMPORTED_BUCKET]}
     (statement,) = s3_statements(synth, "Imported")
-    assert statement["Action"] == "s3:GetObject"
+    assert statement["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
     assert statement["Resource"]["Fn::Join"][1][-1] == f":s3:::{IMPORTED_BUCKET}/uploads/*"
 
 
