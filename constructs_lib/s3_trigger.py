@@ -235,9 +235,9 @@ class S3Trigger(Construct):
             role,
             AWS_SOLUTIONS,
             f"AwsSolutions-IAM5[Resource::{resource}]",
-            f"s3:GetObject and s3:GetObjectVersion only, on the objects under the trigger's key prefix "
-            f"'{key_pattern}': the function reads the objects whose creation triggers it, "
-            "whose keys are not known in advance.",
+            "s3:GetObject and s3:GetObjectVersion only, on the objects under the trigger's "
+            f"key prefix '{key_pattern}': the function reads the objects whose creation "
+            "triggers it, whose keys are not known in advance.",
         )
 
 
