@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
 
 from aws_cdk import Token
 from aws_cdk import aws_lambda as lambda_
@@ -19,12 +18,6 @@ from constructs import Construct
 
 from . import defaults
 from ._validation import check_int_range, fail
-
-# Limits shared by both endpoints (candidates for defaults.py): API Gateway's default
-# account quota per region, 10,000 requests per second with bursts of 5,000. A stage limit
-# above the account's quota never applies, so a larger value is refused as a likely typo.
-API_THROTTLING_RATE_LIMIT_RANGE: Final = (1, 10_000)
-API_THROTTLING_BURST_LIMIT_RANGE: Final = (1, 5_000)
 
 _LITERAL_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
 _PARAMETER_SEGMENT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}")
@@ -195,11 +188,15 @@ def check_throttling(scope: Construct, rate_limit: int, burst_limit: int) -> Non
         scope,
         "throttling_rate_limit",
         rate_limit,
-        *API_THROTTLING_RATE_LIMIT_RANGE,
+        *defaults.API_THROTTLING_RATE_LIMIT_RANGE,
         "requests per second",
     )
     check_int_range(
-        scope, "throttling_burst_limit", burst_limit, *API_THROTTLING_BURST_LIMIT_RANGE, "requests"
+        scope,
+        "throttling_burst_limit",
+        burst_limit,
+        *defaults.API_THROTTLING_BURST_LIMIT_RANGE,
+        "requests",
     )
 
 

@@ -56,6 +56,27 @@ TRIGGER_MAX_EVENT_AGE_RANGE_SECONDS: Final = (60, 86400)
 API_THROTTLING_RATE_LIMIT: Final = 100
 API_THROTTLING_BURST_LIMIT: Final = 50
 API_METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
+#: Throttling limits allowed on a stage: API Gateway's default
+#: account quota per region, 10,000 requests per second with bursts of 5,000. A stage limit
+#: above the account's quota never applies, so a larger value is refused as a likely typo.
+API_THROTTLING_RATE_LIMIT_RANGE: Final = (1, 10_000)
+API_THROTTLING_BURST_LIMIT_RANGE: Final = (1, 5_000)
+
+#: Default stage name: the stage is part of every URL and of
+#: every execute-api ARN, so it is a prop with a plain default rather than API Gateway's none.
+REST_API_STAGE_NAME: Final = "prod"
+
+#: Headers a browser may send on a CORS request: the ones a
+#: SigV4-signed or token-bearing request needs, as aws_apigateway.Cors.DEFAULT_HEADERS.
+CORS_ALLOWED_HEADERS: Final = (
+    "Content-Type",
+    "X-Amz-Date",
+    "Authorization",
+    "X-Api-Key",
+    "X-Amz-Security-Token",
+    "X-Amz-User-Agent",
+)
+
 
 # --- Workflow -----------------------------------------------------------------------
 #: A standard workflow that runs longer than this is stopped and fails visibly.

@@ -28,17 +28,6 @@ from ._routes import (
 )
 from ._validation import fail
 
-#: Headers a browser may send on a CORS request (candidate for defaults.py): the ones a
-#: SigV4-signed or token-bearing request needs, as aws_apigateway.Cors.DEFAULT_HEADERS.
-CORS_ALLOWED_HEADERS: Final = (
-    "Content-Type",
-    "X-Amz-Date",
-    "Authorization",
-    "X-Api-Key",
-    "X-Amz-Security-Token",
-    "X-Amz-User-Agent",
-)
-
 #: One JSON object per request. HTTP APIs have their own context variables (routeKey, no
 #: resourcePath); the caller fields are filled for IAM-authorized routes, the error fields
 #: say why API Gateway, an authorizer or an integration failed a request.
@@ -242,7 +231,7 @@ class HttpApiEndpoint(Construct):
         return apigatewayv2.CorsPreflightOptions(
             allow_origins=list(origins),
             allow_methods=allowed_methods,
-            allow_headers=list(CORS_ALLOWED_HEADERS),
+            allow_headers=list(defaults.CORS_ALLOWED_HEADERS),
         )
 
 

@@ -30,10 +30,6 @@ from .role import LeastPrivilegeRole
 if TYPE_CHECKING:
     from aws_cdk import aws_wafv2 as wafv2
 
-#: Default stage name (candidate for defaults.py): the stage is part of every URL and of
-#: every execute-api ARN, so it is a prop with a plain default rather than API Gateway's none.
-REST_API_STAGE_NAME: Final = "prod"
-
 #: API Gateway stage names: letters, digits, hyphens and underscores, at most 128.
 _STAGE_NAME_PATTERN = r"[A-Za-z0-9_-]{1,128}"
 
@@ -141,7 +137,7 @@ class RestApiEndpoint(Construct):
         cors_allowed_origins: Sequence[str] | None = None,
         access_log_retention: logs.RetentionDays | None = None,
         execution_log_retention: logs.RetentionDays | None = None,
-        stage_name: str = REST_API_STAGE_NAME,
+        stage_name: str = defaults.REST_API_STAGE_NAME,
         create_account_logging_role: bool = True,
         web_acl_arn: str | None = None,
         description: str | None = None,
