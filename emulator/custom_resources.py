@@ -14,6 +14,11 @@ original, with these changes) and wrapping the response handler:
 - A handler that fails without responding at all (it raised, timed out, or cannot run
   here, like the Node.js handlers aws-cdk-lib bundles for ``autoDeleteObjects``) fails
   the stack with the function's error at once, where CloudFormation would wait an hour.
+- A response that arrives while CreateStack is still creating the other resources made
+  moto's readiness check create them too, from the response's thread: every resource not
+  created yet was created twice (two HTTP APIs, two tables...). The check now only looks
+  at resources already created and counts the others as not ready, and CreateStack checks
+  once more when it has created everything, in case the response came first.
 
 Not emulated: Update and Delete requests (stacks are only created), SNS-backed custom
 resources, Lambda's asynchronous retries of the provider.
@@ -80,6 +85,35 @@ def install() -> None:
 
     CustomModel.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign,assignment,arg-type]
     _fail_stack_on_failed_response()
+    _check_readiness_without_creating()
+
+
+def _check_readiness_without_creating() -> None:
+    from moto.cloudformation import parsing
+    from moto.cloudformation.models import Stack
+
+    def creation_complete(self: Any) -> bool:
+        for logical_id, resource_json in list(self._resource_json_map.items()):
+            condition = resource_json.get("Condition")
+            if condition and not self.lazy_condition_map[condition]:
+                continue  # never created
+            if parsing.resource_class_from_type(resource_json.get("Type", "")) is None:
+                continue  # a type moto creates nothing for (a wait condition)
+            instance = self._parsed_resources.get(logical_id)
+            if instance is None or not instance.is_created():
+                return False  # CreateStack has not reached it yet, or it is pending
+        return True
+
+    parsing.ResourceMap.creation_complete = creation_complete  # type: ignore[method-assign]
+
+    create_resources = Stack.create_resources
+
+    def create_resources_then_check(self: Any) -> None:
+        create_resources(self)
+        if self.status == "CREATE_IN_PROGRESS":
+            self.verify_readiness()
+
+    Stack.create_resources = create_resources_then_check  # type: ignore[method-assign]
 
 
 def _invoke_provider(function: Any, event: dict[str, Any], stack: Any, resource: Any) -> None:
