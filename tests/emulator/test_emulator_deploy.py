@@ -15,12 +15,19 @@ from emulator import (
 )
 
 
-def test_tiny_stack_reaches_create_complete_with_every_resource_emulated(
-    tiny_stack: DeployedStack,
+def test_tiny_stack_reaches_create_complete_with_every_resource_emulated_once(
+    emulator: Emulator, tiny_stack: DeployedStack
 ) -> None:
-    assert set(tiny_stack.outputs) == {"TableName", "WriterName", "ApiUrl", "FailedRecordsUrl"}
+    assert set(tiny_stack.outputs) == {
+        "TableName",
+        "WriterName",
+        "ApiUrl",
+        "FailedRecordsUrl",
+        "UploadsBucket",
+    }
     assert tiny_stack.outputs["ApiUrl"].startswith("https://")
-    assert tiny_stack.physical_ids_of_type("AWS::DynamoDB::GlobalTable")
+    assert len(tiny_stack.physical_ids_of_type("AWS::DynamoDB::GlobalTable")) == 1
+    assert len(emulator.client("apigatewayv2").get_apis()["Items"]) == 1
     assert tiny_stack.not_emulated == {}
 
 
@@ -96,6 +103,19 @@ def test_a_record_that_keeps_failing_goes_to_the_on_failure_queue_after_bisectio
     assert record["responseContext"]["functionError"] == "Unhandled"
     assert record["DDBStreamBatchInfo"]["batchSize"] == 1
     wait_for_item(emulator, table, {"pk": {"S": "seen#order#after-poison"}})
+
+
+def test_an_uploaded_object_reaches_the_rule_target_through_eventbridge(
+    emulator: Emulator, tiny_stack: DeployedStack
+) -> None:
+    emulator.client("s3").put_object(
+        Bucket=tiny_stack.outputs["UploadsBucket"], Key="in/order.json", Body=b"{}"
+    )
+
+    item = wait_for_item(
+        emulator, tiny_stack.outputs["TableName"], {"pk": {"S": "upload#in/order.json"}}
+    )
+    assert item["time"]["S"].endswith("Z")  # delivered with EventBridge's ISO-8601 time
 
 
 def test_http_api_route_invokes_its_function_through_the_front_door(

@@ -1,9 +1,11 @@
 """A tiny CDK app for the emulator's own tests, built from plain aws-cdk-lib L2 constructs.
 
 A ``TableV2`` with a stream, a function that writes orders (also behind an HTTP API
-route) and a function mapped to the stream with a filter, one retry, bisection and an
-on-failure queue: enough to exercise deploy, the Lambda runtime, stream delivery and the
-HTTP API front door.
+route, and the target of an EventBridge rule for a bucket's "Object Created" events,
+which aws-cdk-lib turns on through its Python notifications custom resource) and a
+function mapped to the stream with a filter, one retry, bisection and an on-failure
+queue: enough to exercise deploy, custom resources, the Lambda runtime, EventBridge and
+stream delivery and the HTTP API front door.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
 STACK_NAME = "EmulatorTiny"
@@ -60,6 +65,17 @@ def synthesize(outdir: Path) -> Path:
             ],
         )
     )
+    uploads = s3.Bucket(stack, "Uploads", event_bridge_enabled=True)
+    events.Rule(
+        stack,
+        "OnUpload",
+        event_pattern=events.EventPattern(
+            source=["aws.s3"],
+            detail_type=["Object Created"],
+            detail={"bucket": {"name": [uploads.bucket_name]}},
+        ),
+        targets=[targets.LambdaFunction(writer)],
+    )
     api = apigwv2.HttpApi(stack, "Api")
     api.add_routes(
         path="/orders",
@@ -70,6 +86,7 @@ def synthesize(outdir: Path) -> Path:
     cdk.CfnOutput(stack, "WriterName", value=writer.function_name)
     cdk.CfnOutput(stack, "ApiUrl", value=api.api_endpoint)
     cdk.CfnOutput(stack, "FailedRecordsUrl", value=failed_records.queue_url)
+    cdk.CfnOutput(stack, "UploadsBucket", value=uploads.bucket_name)
     app.synth()
     return outdir
 

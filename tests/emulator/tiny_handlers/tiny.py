@@ -20,7 +20,12 @@ def _orders():  # type: ignore[no-untyped-def]
 
 
 def handle(event, context):  # type: ignore[no-untyped-def]
-    """Store an order; a direct invocation gets a dict back, an HTTP API call a 201."""
+    """Store an order; a direct invocation gets a dict back, an HTTP API call a 201, and
+    an S3 "Object Created" event from EventBridge stores the object's key."""
+    if event.get("detail-type") == "Object Created":
+        key = event["detail"]["object"]["key"]
+        _orders().put_item(Item={"pk": f"upload#{key}", "time": event["time"]})
+        return {"stored": key}
     if "requestContext" in event:
         order_id = json.loads(event["body"])["id"]
         _orders().put_item(Item={"pk": order_id, "via": event["routeKey"]})
