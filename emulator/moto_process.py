@@ -8,13 +8,15 @@ to be started by hand. Reads its settings from the environment the parent prepar
 - ``EMULATOR_PYTHON``: the interpreter that runs Lambda handlers;
 - ``EMULATOR_PORT_FD``: a pipe to write the bound port to, once, followed by a newline.
 
-Stops when its stdin reaches end of file (the parent closed it, or died).
+Stops when its stdin reaches end of file (the parent closed it, or died), and then
+removes the work directory itself: a parent that died cannot.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 import threading
 from typing import Any
@@ -69,6 +71,7 @@ def main() -> None:
     server.shutdown()
     glue.shutdown()
     print("emulator: moto server stopped", flush=True)
+    shutil.rmtree(os.environ["EMULATOR_WORK_DIR"], ignore_errors=True)
 
 
 def _report_port(port: int) -> None:
