@@ -11,9 +11,10 @@ The steps are the CDK CLI's, against the emulator's endpoint:
    and ``CAPABILITY_IAM``, ``CAPABILITY_NAMED_IAM``, ``CAPABILITY_AUTO_EXPAND``;
 4. wait for ``CREATE_COMPLETE``, or report the resource that failed and why.
 
-The template is deployed unchanged. (The CLI goes through a change set; moto's change-set
-path fails on these templates, so this calls ``CreateStack`` directly, which CloudFormation
-treats the same way for a new stack.)
+The template is deployed unchanged. (The CLI goes through a change set; moto 5.2.5 executes
+change sets out of dependency order, so a REST API deployment fails with "The REST API
+doesn't contain any methods"; this calls ``CreateStack``, which CloudFormation treats the
+same way for a new stack.)
 """
 
 from __future__ import annotations
