@@ -14,9 +14,10 @@ processes), and the events between services really flow::
 
 Public surface: ``start_emulator`` (``launch_emulator``/``stop_emulator``), ``Emulator``,
 ``deploy_stack`` -> ``DeployedStack``, ``invoke_function`` -> ``FunctionResult``,
-``http_request``, ``wait_for``, ``wait_for_execution``, ``wait_for_item``. The server and
-all glue live in a child process (``emulator.moto_process``); nothing here patches the
-caller's moto.
+``http_request``, ``wait_for``, ``wait_for_execution``, ``wait_for_item``; ``python -m
+emulator.demo`` walks through OrdersSample. The server and all glue live in a child
+process (``emulator.moto_process``, ``emulator.glue``); nothing here patches the caller's
+moto.
 
 What is emulated (moto 5.2.5 and the glue named in parentheses)
 ----------------------------------------------------------------
@@ -39,14 +40,15 @@ What is emulated (moto 5.2.5 and the glue named in parentheses)
   ``FilterCriteria``, ``BatchSize``, ``MaximumBatchingWindowInSeconds``,
   ``MaximumRetryAttempts``, ``BisectBatchOnFunctionError``, ``ReportBatchItemFailures``
   and the on-failure SQS/SNS destination (``dynamodb_streams``).
-- S3 -> EventBridge (bucket ``EventBridgeConfiguration``, set by aws-cdk-lib's
-  notifications custom resource) -> rule -> Lambda / Step Functions / SNS targets, with
-  ``Input``/``InputPath``/``InputTransformer``, delivered asynchronously
+- S3 -> EventBridge (the bucket's ``EventBridgeConfiguration``, from its template or from
+  aws-cdk-lib's notifications custom resource) -> rule -> Lambda / Step Functions / SNS
+  targets, with ``Input``/``InputPath``/``InputTransformer``, delivered asynchronously
   (``eventbridge_targets``); ``PutEvents`` reaches the same targets.
 - Step Functions: state machines created by CloudFormation execute for real (moto's
   ``execute_state_machine`` mode, ``glue._execute_state_machines``): Lambda tasks (ARN or
-  ``lambda:invoke``), ``dynamodb:*Item``, ``sns:publish``, ``sqs:sendMessage`` and other
-  integrations call back into the emulator; Retry/Catch match on error names. Wait
+  ``lambda:invoke``), ``dynamodb:updateItem``/``putItem``/``getItem``, ``sns:publish`` and
+  the other integrations moto's interpreter implements call back into the emulator;
+  Retry/Catch match on error names. Wait
   states, retry intervals and backoff take real time.
 - S3 buckets: the template's ``NotificationConfiguration`` (EventBridge, Lambda, queue,
   topic) and versioning take effect (``s3_buckets``).
@@ -66,7 +68,7 @@ What is not emulated
   accepted and not applied.
 - API Gateway authorizers (JWT, Cognito, Lambda, IAM), API keys, request validators,
   throttling, non-proxy integrations: requests reach the function without them.
-- Resource types moto has no model for (e.g. ``AWS::ApiGateway::Stage``/``Account``,
+- Resource types moto has no model for (e.g. ``AWS::ApiGateway::Account``,
   ``AWS::S3::BucketPolicy``, ``AWS::SQS::QueuePolicy``, ``AWS::SNS::TopicPolicy``,
   ``AWS::Cognito::*``, ``AWS::ApiGateway::Authorizer``, ``AWS::CloudWatch::Alarm``,
   ``AWS::Lambda::EventInvokeConfig``) become named placeholders with nothing behind them;
