@@ -37,10 +37,10 @@ demo: synth
 bench: install
 	@$(BIN)/python bench/run.py
 
-## lint: ruff and mypy on the library
+## lint: ruff on everything, strict mypy on the library, the sample stack and the emulator
 lint: install
-	@$(BIN)/ruff check constructs_lib orders_sample app.py tests lambda_src
-	@$(BIN)/mypy constructs_lib
+	@$(BIN)/ruff check constructs_lib orders_sample app.py emulator bench tests lambda_src
+	@$(BIN)/mypy constructs_lib orders_sample emulator
 
 ## test: lint, then the whole test suite
 test: lint
