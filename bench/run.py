@@ -48,6 +48,9 @@ SAMPLE_CONSTRUCTS = (
 HANDLER_MODULES = ("orders.api", "orders.ingest", "orders.stream", "orders.workflow")
 NAIVE_MODULE = "naive_handler"
 
+#: What --only can select; the Lambda asset comes with the synthesis.
+FIGURES = ("synth", "handlers", "library", "tests")
+
 #: Targets the figures are reported against.
 TARGET_SYNTH_RATIO = 1.10
 TARGET_HANDLER_IMPORT_RATIO = 0.5
@@ -448,7 +451,9 @@ def table(results: dict[str, Any]) -> str:
     env = results["environment"]
     lines.append(
         f"CPUs {env['cpu_count']}, Python {env['python']}, aws-cdk-lib {env['aws-cdk-lib']}, "
-        f"Node {env['node']}; repetitions: {results['settings']['repetitions']}"
+        f"Node {env['node']}; repetitions: {results['settings']['repetitions']}; "
+        f"load average {env['load_average_at_start'][0]:.1f} at start, "
+        f"{env['load_average_at_end'][0]:.1f} at end"
     )
 
     synth = results.get("synth")
@@ -535,9 +540,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, to try it out")
     parser.add_argument("--skip-tests", action="store_true", help="leave out the make test figure")
     parser.add_argument("--no-nag", action="store_true", help="leave out the cdk-nag synth pair")
-    parser.add_argument("--repetitions", type=int, help="synth repetitions (default 5, quick 2)")
+    parser.add_argument("--repetitions", type=int, help="synth repetitions (default 7, quick 2)")
+    parser.add_argument(
+        "--only",
+        type=lambda text: set(text.split(",")),
+        default=set(FIGURES),
+        help="comma-separated subset of: " + ", ".join(FIGURES),
+    )
     args = parser.parse_args(argv)
-    synth_reps = args.repetitions or (2 if args.quick else 5)
+    unknown = args.only - set(FIGURES)
+    if unknown:
+        parser.error(f"unknown figures {sorted(unknown)}; choose from {', '.join(FIGURES)}")
+    synth_reps = args.repetitions or (2 if args.quick else 7)
     import_reps = 3 if args.quick else 10
 
     results: dict[str, Any] = {
@@ -546,20 +560,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             "repetitions": {"synth": synth_reps, "imports": import_reps},
             "quick": args.quick,
             "nag": not args.no_nag,
+            "figures": sorted(args.only),
         },
     }
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as scratch:
-        assembly = Path(scratch) / "sample.out"
-        print("1. synthesis", flush=True)
-        results["synth"] = bench_synth(synth_reps, not args.no_nag, assembly)
-        print("3. Lambda asset", flush=True)
-        results["lambda_asset"] = bench_asset(assembly)
-    print("2. handler cold imports", flush=True)
-    results["handler_import"] = bench_handlers(import_reps)
-    print("library import", flush=True)
-    results["library_import"] = bench_library_import(synth_reps)
-    if not args.skip_tests:
+    if "synth" in args.only:
+        with tempfile.TemporaryDirectory() as scratch:
+            assembly = Path(scratch) / "sample.out"
+            print("1. synthesis", flush=True)
+            results["synth"] = bench_synth(synth_reps, not args.no_nag, assembly)
+            print("3. Lambda asset", flush=True)
+            results["lambda_asset"] = bench_asset(assembly)
+    if "handlers" in args.only:
+        print("2. handler cold imports", flush=True)
+        results["handler_import"] = bench_handlers(import_reps)
+    if "library" in args.only:
+        print("library import", flush=True)
+        results["library_import"] = bench_library_import(synth_reps)
+    if "tests" in args.only and not args.skip_tests:
         print("4. make test", flush=True)
         results["make_test"] = bench_make_test()
     results["environment"]["load_average_at_end"] = os.getloadavg()
