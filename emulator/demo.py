@@ -31,6 +31,7 @@ from emulator import (
     deploy_stack,
     http_request,
     start_emulator,
+    structured_log_records,
     wait_for,
     wait_for_execution,
 )
@@ -123,6 +124,14 @@ def _ingest_flow(emulator: Emulator, stack: DeployedStack, clock: _Clock) -> lis
         ingested, "the ingest function to store 2 orders", FLOW_TIMEOUT_SECONDS, emulator
     )
     clock.step(f"EventBridge -> ingest function stored orders {', '.join(new)}")
+    skipped = structured_log_records(
+        emulator, stack.physical_id("IngestFunctionLogGroup"), "Invalid order skipped"
+    )
+    for record in skipped:
+        clock.step(
+            f"Ingest    skipped order #{record['index']} of {record['key']}: {record['reason']}"
+        )
+    _expect(len(skipped) == 1, f"{len(skipped)} invalid orders reported, expected 1")
     return new
 
 

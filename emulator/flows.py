@@ -176,3 +176,20 @@ def wait_for_item(
         return item if item is not None and predicate(item) else None
 
     return wait_for(found, f"item {key} in {table_name}", timeout_seconds, emulator)
+
+
+def structured_log_records(
+    emulator: Emulator, log_group: str, message: str
+) -> list[dict[str, Any]]:
+    """The JSON log records (Powertools' structured logs) in ``log_group`` with ``message``."""
+    logs = emulator.client("logs")
+    records: list[dict[str, Any]] = []
+    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=log_group):
+        for event in page["events"]:
+            try:
+                record = json.loads(event["message"])
+            except ValueError:
+                continue
+            if isinstance(record, dict) and record.get("message") == message:
+                records.append(record)
+    return records

@@ -20,6 +20,7 @@ from emulator import (
     deploy_stack,
     http_request,
     start_emulator,
+    structured_log_records,
     wait_for,
     wait_for_execution,
     wait_for_item,
@@ -145,6 +146,10 @@ def test_uploaded_file_stores_valid_orders_and_skips_invalid_ones(
         ingested, "the ingest function to store the file's orders", FLOW_TIMEOUT_SECONDS, emulator
     )
     assert {item["customer_id"]["S"] for item in items} == customers
+    skipped = structured_log_records(
+        emulator, stack.physical_id("IngestFunctionLogGroup"), "Invalid order skipped"
+    )
+    assert [(r["key"], r["index"]) for r in skipped] == [("uploads/e2e-orders.json", 1)]
 
 
 def test_a_file_outside_the_prefix_triggers_nothing(
