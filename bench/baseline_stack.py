@@ -130,7 +130,9 @@ class BaselineOrders(cdk.Stack):
         http_url = self._http_api(api_fn, routes, users, client)
 
         # --- ingest ---
-        ingest_fn = self._function(code, "IngestFunction", "orders.ingest.handler", table)
+        ingest_fn = self._function(
+            code, "IngestFunction", "orders.ingest.handler", table, timeout_seconds=60
+        )
         table.grant(ingest_fn, "dynamodb:PutItem")
         bucket = self._uploads(ingest_fn)
 
@@ -179,6 +181,7 @@ class BaselineOrders(cdk.Stack):
         handler: str,
         table: dynamodb.Table | None,
         extra_environment: dict[str, str] | None = None,
+        timeout_seconds: int = 10,
     ) -> lambda_.Function:
         log_group = self._log_group(f"{construct_id}LogGroup")
         role = iam.Role(
@@ -192,7 +195,7 @@ class BaselineOrders(cdk.Stack):
             runtime=lambda_.Runtime.PYTHON_3_14,
             architecture=lambda_.Architecture.ARM_64,
             memory_size=256,
-            timeout=cdk.Duration.seconds(10),
+            timeout=cdk.Duration.seconds(timeout_seconds),
             environment={
                 "POWERTOOLS_SERVICE_NAME": "orders",
                 "POWERTOOLS_METRICS_NAMESPACE": "OrdersSample",

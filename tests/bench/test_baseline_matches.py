@@ -65,6 +65,29 @@ def test_baseline_has_the_sample_resource_types_and_counts(
     )
 
 
+def test_baseline_functions_have_the_sample_settings(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    def settings(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {
+            properties["Handler"]: {
+                "runtime": properties["Runtime"],
+                "architectures": properties["Architectures"],
+                "memory": properties["MemorySize"],
+                "timeout": properties["Timeout"],
+                "tracing": properties["TracingConfig"],
+                "log_format": properties["LoggingConfig"]["LogFormat"],
+                "layers": len(properties.get("Layers", [])),
+                "environment": sorted(properties["Environment"]["Variables"]),
+            }
+            for resource in template["Resources"].values()
+            if resource["Type"] == "AWS::Lambda::Function"
+            for properties in [resource["Properties"]]
+        }
+
+    assert settings(templates["BaselineOrders"]) == settings(templates["OrdersSample"])
+
+
 def test_baseline_packages_the_same_lambda_asset(templates: dict[str, dict[str, Any]]) -> None:
     def asset_keys(template: dict[str, Any]) -> set[str]:
         return {
