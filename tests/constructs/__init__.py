@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+
+from constructs_lib import LambdaFunction
 from tests.support import ENV, Synthesized, cfn_lint_findings
 
 #: Source of every inline test function (handler ``index.handler``).
@@ -13,6 +18,33 @@ ACCOUNT = ENV.account
 REGION = ENV.region
 
 __all__ = ["cfn_lint_findings"]
+
+
+def inline_function(
+    scope: cdk.Stack, construct_id: str = "Handler", **props: Any
+) -> LambdaFunction:
+    """A LambdaFunction with inline code: the target every construct specification uses."""
+    return LambdaFunction(
+        scope, construct_id, code=lambda_.Code.from_inline(HANDLER_SOURCE), handler=HANDLER, **props
+    )
+
+
+def nag_clean_user_pool(scope: cdk.Stack) -> cognito.UserPool:
+    """A user pool that passes the AwsSolutions Cognito rules (only the authorizer is tested)."""
+    return cognito.UserPool(
+        scope,
+        "Users",
+        password_policy=cognito.PasswordPolicy(
+            min_length=12,
+            require_digits=True,
+            require_lowercase=True,
+            require_uppercase=True,
+            require_symbols=True,
+        ),
+        mfa=cognito.Mfa.REQUIRED,
+        mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+        feature_plan=cognito.FeaturePlan.PLUS,
+    )
 
 
 def findings_in(synth: Synthesized, stack_name: str) -> list[str]:

@@ -16,11 +16,11 @@ from constructs_lib import LambdaFunction
 from constructs_lib.defaults import POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_VERSION
 from tests.constructs import (
     HANDLER,
-    HANDLER_SOURCE,
     REGION,
     cfn_lint_findings,
     findings_in,
     get_att,
+    inline_function,
     logical_id_of,
     only,
     ref,
@@ -38,12 +38,6 @@ from tests.support import (
 )
 
 STACKS = ("Defaults", "Options", "EnvAgnostic")
-
-
-def inline_function(scope: cdk.Stack, construct_id: str, **props: Any) -> LambdaFunction:
-    return LambdaFunction(
-        scope, construct_id, code=lambda_.Code.from_inline(HANDLER_SOURCE), handler=HANDLER, **props
-    )
 
 
 def bootstrap_asset() -> lambda_.Code:

@@ -8,25 +8,24 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_apigateway as apigateway
-from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
-from constructs_lib import ConstructPropsError, LambdaFunction, RestApiEndpoint
+from constructs_lib import ConstructPropsError, RestApiEndpoint
 from tests.constructs import (
     ACCOUNT,
-    HANDLER,
-    HANDLER_SOURCE,
     REGION,
     cfn_lint_findings,
     findings_in,
     get_att,
     logical_id_of,
+    nag_clean_user_pool,
     only,
     ref,
     resources_under,
     unjustified_acknowledgments,
 )
+from tests.constructs import inline_function as handler
 from tests.support import (
     ENV,
     Synthesized,
@@ -41,30 +40,6 @@ STACKS = ("Defaults", "Cognito", "Token", "Public", "BringYourOwn", "Waf")
 PUBLIC_REASON = "The product catalogue is public and read-only; it holds no personal data."
 WEB_ACL_ARN = f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/orders/a1b2c3d4"
 IMPORTED_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders-legacy"
-
-
-def handler(scope: cdk.Stack, construct_id: str = "Handler", **props: Any) -> LambdaFunction:
-    return LambdaFunction(
-        scope, construct_id, code=lambda_.Code.from_inline(HANDLER_SOURCE), handler=HANDLER, **props
-    )
-
-
-def nag_clean_user_pool(scope: cdk.Stack) -> cognito.UserPool:
-    """A user pool that passes the AwsSolutions Cognito rules (only the authorizer is tested)."""
-    return cognito.UserPool(
-        scope,
-        "Users",
-        password_policy=cognito.PasswordPolicy(
-            min_length=12,
-            require_digits=True,
-            require_lowercase=True,
-            require_uppercase=True,
-            require_symbols=True,
-        ),
-        mfa=cognito.Mfa.REQUIRED,
-        mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
-        feature_plan=cognito.FeaturePlan.PLUS,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -6,17 +6,15 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 
-from constructs_lib import LambdaFunction, S3Trigger
+from constructs_lib import S3Trigger
 from tests.constructs import (
     ACCOUNT,
-    HANDLER,
-    HANDLER_SOURCE,
     cfn_lint_findings,
     findings_in,
     get_att,
+    inline_function,
     logical_id_of,
     ref,
     unjustified_acknowledgments,
@@ -35,12 +33,6 @@ IMPORTED_BUCKET = "orders-uploads"
 TLS_ONLY = {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def inline_function(scope: cdk.Stack, construct_id: str) -> lambda_.IFunction:
-    return LambdaFunction(
-        scope, construct_id, code=lambda_.Code.from_inline(HANDLER_SOURCE), handler=HANDLER
-    ).function
-
-
 @pytest.fixture(scope="module")
 def synth() -> Synthesized:
     app = nag_app()
@@ -49,16 +41,21 @@ def synth() -> Synthesized:
     S3Trigger(
         trigger,
         "Uploads",
-        function=inline_function(trigger, "Ingest"),
+        function=inline_function(trigger, "Ingest").function,
         prefix="uploads/",
         suffix=".json",
     )
 
     variants = cdk.Stack(app, "Variants", env=ENV)
     S3Trigger(
-        variants, "PrefixOnly", function=inline_function(variants, "Ingest"), prefix="uploads/"
+        variants,
+        "PrefixOnly",
+        function=inline_function(variants, "Ingest").function,
+        prefix="uploads/",
     )
-    S3Trigger(variants, "SuffixOnly", function=inline_function(variants, "Images"), suffix=".png")
+    S3Trigger(
+        variants, "SuffixOnly", function=inline_function(variants, "Images").function, suffix=".png"
+    )
     existing = s3.Bucket(
         variants,
         "Existing",
@@ -77,7 +74,7 @@ def synth() -> Synthesized:
     S3Trigger(
         variants,
         "OnExisting",
-        function=inline_function(variants, "Archive"),
+        function=inline_function(variants, "Archive").function,
         bucket=existing,
         prefix="archive/",
     )
@@ -86,7 +83,7 @@ def synth() -> Synthesized:
     S3Trigger(
         imported,
         "Uploads",
-        function=inline_function(imported, "Ingest"),
+        function=inline_function(imported, "Ingest").function,
         bucket=s3.Bucket.from_bucket_name(imported, "Bucket", IMPORTED_BUCKET),
         prefix="uploads/",
     )

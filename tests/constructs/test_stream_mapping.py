@@ -10,15 +10,14 @@ import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 
-from constructs_lib import DynamoTable, LambdaFunction, StreamMapping
+from constructs_lib import DynamoTable, StreamMapping
 from tests.constructs import (
     ACCOUNT,
-    HANDLER,
-    HANDLER_SOURCE,
     REGION,
     cfn_lint_findings,
     findings_in,
     get_att,
+    inline_function,
     logical_id_of,
     only,
     resources_under,
@@ -29,12 +28,6 @@ from tests.support import ENV, Synthesized, as_list, nag_app, resources_of_type,
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"
 STREAM_ARN = f"{TABLE_ARN}/stream/2024-01-01T00:00:00.000"
 STREAM_READ = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
-
-
-def inline_function(scope: cdk.Stack, construct_id: str) -> LambdaFunction:
-    return LambdaFunction(
-        scope, construct_id, code=lambda_.Code.from_inline(HANDLER_SOURCE), handler=HANDLER
-    )
 
 
 @pytest.fixture(scope="module")
