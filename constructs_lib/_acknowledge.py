@@ -17,9 +17,7 @@ SERVERLESS = "Serverless"
 
 # Reasons given so far for '*' resources, per role: an acknowledgment of the same id on
 # the same construct replaces the previous one, so the reasons are kept and joined.
-_UNSCOPED_REASONS: weakref.WeakKeyDictionary[IConstruct, list[str]] = (
-    weakref.WeakKeyDictionary()
-)
+_UNSCOPED_REASONS: weakref.WeakKeyDictionary[IConstruct, list[str]] = weakref.WeakKeyDictionary()
 
 
 def acknowledge(scope: IConstruct, pack: str, rule: str, reason: str) -> None:
@@ -48,20 +46,21 @@ def nag_resource_name(scope: IConstruct, value: str) -> str | None:
     parameters too: ``<AWS::Partition>``), ``Fn::Join`` with an empty separator is joined.
     Returns None for anything else (such a finding cannot be named in advance).
     """
-    return _render(Stack.of(scope).resolve(value))
+    return nag_name_of_resolved(Stack.of(scope).resolve(value))
 
 
-def _render(value: Any) -> str | None:
+def nag_name_of_resolved(value: Any) -> str | None:
+    """Like :func:`nag_resource_name`, for a value already resolved to CloudFormation JSON."""
     if isinstance(value, str):
         return value
     if not isinstance(value, dict) or len(value) != 1:
         return None
-    (function, argument), = value.items()
+    ((function, argument),) = value.items()
     if function == "Ref" and isinstance(argument, str):
         return f"<{argument}>"
     if function == "Fn::GetAtt" and isinstance(argument, list) and len(argument) == 2:
         return f"<{argument[0]}.{argument[1]}>"
     if function == "Fn::Join" and isinstance(argument, list) and argument[0] == "":
-        parts = [_render(part) for part in argument[1]]
+        parts = [nag_name_of_resolved(part) for part in argument[1]]
         return None if any(p is None for p in parts) else "".join(p or "" for p in parts)
     return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -203,8 +205,7 @@ class S3Trigger(Construct):
         # Server access logs are delivered under a bucket policy, not the LogDeliveryWrite
         # ACL that aws-cdk's server_access_logs_bucket uses unless the app sets a feature
         # flag: ACLs are disabled on both buckets (BucketOwnerEnforced).
-        cfn_bucket = bucket.node.default_child
-        assert isinstance(cfn_bucket, s3.CfnBucket)
+        cfn_bucket = cast(s3.CfnBucket, bucket.node.default_child)
         cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
             destination_bucket_name=access_logs_bucket.bucket_name,
             log_file_prefix=ACCESS_LOG_PREFIX,

@@ -11,7 +11,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from . import defaults
-from ._acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_unscoped_resources
+from ._acknowledge import (
+    AWS_SOLUTIONS,
+    acknowledge,
+    acknowledge_unscoped_resources,
+    nag_name_of_resolved,
+)
 from ._logs import owned_log_group
 from ._template import drop_dependency_enforced_by_reference
 from ._validation import check_duration, fail
@@ -126,27 +131,15 @@ class Workflow(Construct):
                 continue
             resources = statement.get("Resource", [])
             for resource in resources if isinstance(resources, list) else [resources]:
-                function_id = _qualified_arn_wildcard_of(resource)
-                if function_id is None:
+                name = nag_name_of_resolved(resource)
+                # Only '<Function.Arn>:*', the qualified ARNs of one function of this stack.
+                if name is None or not (name.startswith("<") and name.endswith(".Arn>:*")):
                     continue
                 acknowledge(
                     self.role,
                     AWS_SOLUTIONS,
-                    f"AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]",
+                    f"AwsSolutions-IAM5[Resource::{name}]",
                     f"lambda:InvokeFunction on the versions and aliases of one function "
-                    f"({function_id}) that a task of this workflow invokes; no other "
-                    "function is covered.",
+                    f"({name.removesuffix(':*')}) that a task of this workflow invokes; no "
+                    "other function is covered.",
                 )
-
-
-def _qualified_arn_wildcard_of(resource: Any) -> str | None:
-    """Return X for ``{"Fn::Join": ["", [{"Fn::GetAtt": [X, "Arn"]}, ":*"]]}``, else None."""
-    if not isinstance(resource, dict) or set(resource) != {"Fn::Join"}:
-        return None
-    separator, parts = resource["Fn::Join"]
-    if separator != "" or len(parts) != 2 or parts[1] != ":*":
-        return None
-    get_att = parts[0].get("Fn::GetAtt") if isinstance(parts[0], dict) else None
-    if not isinstance(get_att, list) or len(get_att) != 2 or get_att[1] != "Arn":
-        return None
-    return str(get_att[0])
