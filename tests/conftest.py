@@ -5,4 +5,5 @@ import os
 # Must be set before aws_cdk starts its jsii runtime; tests that need the built-in
 # CloudFormation validation pass builtin_validation=True to tests.support.nag_app().
 os.environ.setdefault("CDK_VALIDATION", "false")
-os.environ.setdefault("JSII_DEPRECATED", "quiet")
+# A call to a deprecated aws-cdk API fails the test that makes it.
+os.environ.setdefault("JSII_DEPRECATED", "fail")
