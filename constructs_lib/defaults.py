@@ -83,6 +83,11 @@ CORS_ALLOWED_HEADERS: Final = (
 WORKFLOW_TIMEOUT_SECONDS: Final = 900
 WORKFLOW_TIMEOUT_RANGE_SECONDS: Final = (1, 365 * 86400)
 EXPRESS_WORKFLOW_TIMEOUT_RANGE_SECONDS: Final = (1, 300)
+#: What a publisher needs on the customer-managed key of an encrypted SNS topic: SNS calls
+#: GenerateDataKey to encrypt the message and Decrypt to check the data key, both with the
+#: publisher's permissions (SNS developer guide, key management). The guide writes the
+#: first as ``kms:GenerateDataKey*``; GenerateDataKey is the one member SNS calls.
+SNS_PUBLISH_KMS_ACTIONS: Final = ("kms:GenerateDataKey", "kms:Decrypt")
 
 # --- S3Trigger buckets ----------------------------------------------------------------
 #: Server access logs are kept this long in the trigger's log bucket, then expire.

@@ -46,6 +46,15 @@ class Workflow(Construct):
     Logging is at level ALL with execution data, so that a failed execution can be
     diagnosed from its log alone.
 
+    Grants the tasks need and aws-cdk does not add are completed here: a
+    ``SnsPublish`` task whose topic is encrypted with a customer-managed key (a topic
+    created with ``master_key=`` or imported with its key) gets ``kms:GenerateDataKey``
+    and ``kms:Decrypt`` on that key, the calls SNS makes with the publisher's
+    permissions. ``SqsSendMessage`` needs no completion: aws-cdk grants ``kms:Decrypt``
+    and ``kms:GenerateDataKey*`` on the queue's key itself. Not visible to the library:
+    topics imported by ARN alone (``Topic.from_topic_arn``; the key is unknown), and
+    ``CallAwsService`` tasks, whose ``iam_resources`` the user states.
+
     Attributes
     ----------
     state_machine: ``aws_stepfunctions.StateMachine``
@@ -103,6 +112,9 @@ class Workflow(Construct):
 
         drop_dependency_enforced_by_reference(self.state_machine, self.role)
 
+        # grant: what the tasks need beyond the statements aws-cdk adds for them
+        self._grant_encrypted_topic_publishes(definition)
+
         # grant: aws-cdk added the logging, tracing and task statements to the role
         acknowledge_unscoped_resources(
             self.role,
@@ -112,34 +124,75 @@ class Workflow(Construct):
             "actions are granted on '*': neither service offers resource-level permissions "
             "for them, and Step Functions needs them to deliver logs and traces.",
         )
-        self._acknowledge_function_versions()
+        self._acknowledge_task_grants()
 
-    def _acknowledge_function_versions(self) -> None:
-        """Acknowledge the ``<function ARN>:*`` resources that LambdaInvoke tasks grant.
+    def _grant_encrypted_topic_publishes(self, definition: sfn.IChainable) -> None:
+        """Grant the KMS actions an SNS publish needs on each encrypted topic a task uses.
 
-        aws-cdk grants ``lambda:InvokeFunction`` on the function's ARN and on
-        ``<function ARN>:*`` so that a task may name a version or alias of that function.
+        aws-cdk's ``SnsPublish`` grants ``sns:Publish`` only; SNS refuses a publish to a
+        topic encrypted with a customer-managed key unless the publisher may also use the key.
+        """
+        states = sfn.State.find_reachable_states(
+            definition.start_state, include_error_handlers=True
+        )
+        published = {arn for arn in map(_published_topic_arn, states) if arn is not None}
+        if not published:
+            return
+        for construct in self.node.root.node.find_all():
+            key = getattr(construct, "master_key", None)
+            if key is not None and getattr(construct, "topic_arn", None) in published:
+                key.grant(self.role, *defaults.SNS_PUBLISH_KMS_ACTIONS)
+
+    def _acknowledge_task_grants(self) -> None:
+        """Acknowledge the wildcards in the statements aws-cdk writes for the tasks.
+
+        ``LambdaInvoke`` grants ``lambda:InvokeFunction`` on the function's ARN and on
+        ``<function ARN>:*`` so that a task may name a version or alias of that function;
+        ``SqsSendMessage`` grants ``kms:GenerateDataKey*`` on the key of an encrypted queue.
         """
         policy = self.role.node.try_find_child("DefaultPolicy")
         if not isinstance(policy, iam.Policy):
             return
         document: Any = Stack.of(self).resolve(policy.document)
         for statement in document.get("Statement", []):
-            actions = statement.get("Action", [])
-            actions = actions if isinstance(actions, list) else [actions]
-            if "lambda:InvokeFunction" not in actions:
-                continue
-            resources = statement.get("Resource", [])
-            for resource in resources if isinstance(resources, list) else [resources]:
-                name = nag_name_of_resolved(resource)
-                # Only '<Function.Arn>:*', the qualified ARNs of one function of this stack.
-                if name is None or not (name.startswith("<") and name.endswith(".Arn>:*")):
-                    continue
+            actions = _as_list(statement.get("Action", []))
+            names = [nag_name_of_resolved(r) for r in _as_list(statement.get("Resource", []))]
+            if "lambda:InvokeFunction" in actions:
+                self._acknowledge_function_versions(names)
+            if "kms:GenerateDataKey*" in actions and "*" not in names:
                 acknowledge(
                     self.role,
                     AWS_SOLUTIONS,
-                    f"AwsSolutions-IAM5[Resource::{name}]",
-                    f"lambda:InvokeFunction on the versions and aliases of one function "
-                    f"({name.removesuffix(':*')}) that a task of this workflow invokes; no "
-                    "other function is covered.",
+                    "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                    "The GenerateDataKey family on the key of an encrypted queue a task of "
+                    "this workflow sends to, as aws-cdk's SqsSendMessage grants it: SQS "
+                    "generates a data key with the sender's permissions. Scoped to that key.",
                 )
+
+    def _acknowledge_function_versions(self, names: list[str | None]) -> None:
+        for name in names:
+            # Only '<Function.Arn>:*', the qualified ARNs of one function of this stack.
+            if name is None or not (name.startswith("<") and name.endswith(".Arn>:*")):
+                continue
+            acknowledge(
+                self.role,
+                AWS_SOLUTIONS,
+                f"AwsSolutions-IAM5[Resource::{name}]",
+                f"lambda:InvokeFunction on the versions and aliases of one function "
+                f"({name.removesuffix(':*')}) that a task of this workflow invokes; no "
+                "other function is covered.",
+            )
+
+def _published_topic_arn(state: sfn.State) -> str | None:
+    """The ``TopicArn`` of an SNS publish task (JSONPath or JSONata), else None."""
+    state_json: Any = state.to_state_json()
+    resource = state_json.get("Resource")
+    if not isinstance(resource, str) or not resource.endswith(":sns:publish"):
+        return None
+    arguments = state_json.get("Parameters") or state_json.get("Arguments") or {}
+    topic_arn = arguments.get("TopicArn")
+    return topic_arn if isinstance(topic_arn, str) else None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -7,10 +7,14 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
+from aws_cdk.assertions import Match
 
 from constructs_lib import LambdaFunction, Workflow
 from tests.constructs import (
@@ -19,13 +23,14 @@ from tests.constructs import (
     cfn_lint_findings,
     findings_in,
     get_att,
+    logical_id_of,
     only,
     ref,
     unjustified_acknowledgments,
 )
 from tests.support import ENV, Synthesized, as_list, nag_app, resources_of_type, synthesize
 
-STACKS = ("Defaults", "Express")
+STACKS = ("Defaults", "Express", "Publishes", "PublishesElsewhere")
 #: The only actions Step Functions needs on '*': log delivery and X-Ray have no resources.
 UNSCOPED_ACTIONS = {
     "logs:CreateLogDelivery",
@@ -70,7 +75,57 @@ def synth() -> Synthesized:
         comment="notify customers",
     )
 
+    _publishing_workflows(app)
     return synthesize(app)
+
+
+def _publishing_workflows(app: cdk.App) -> None:
+    """A workflow publishing to encrypted and plain topics and sending to an encrypted queue;
+    another publishing to an encrypted topic of another stack."""
+    stack = cdk.Stack(app, "Publishes", env=ENV)
+    topic_key = kms.Key(stack, "TopicKey", enable_key_rotation=True)
+    queue_key = kms.Key(stack, "QueueKey", enable_key_rotation=True)
+    encrypted = sns.Topic(stack, "Encrypted", master_key=topic_key, enforce_ssl=True)
+    plain = sns.Topic(stack, "Plain", enforce_ssl=True)
+    dead_letters = sqs.Queue(
+        stack, "QueueDlq", encryption_master_key=queue_key, enforce_ssl=True
+    )
+    cdk.Validations.of(dead_letters).acknowledge(
+        cdk.Acknowledgment(
+            id="Serverless::Serverless-SQSRedrivePolicy",
+            reason="The dead-letter queue of the test's queue: the end of its failure path.",
+        )
+    )
+    queue = sqs.Queue(
+        stack,
+        "Queue",
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=queue_key,
+        enforce_ssl=True,
+        dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=3, queue=dead_letters),
+    )
+    message = sfn.TaskInput.from_text("order shipped")
+    Workflow(
+        stack,
+        "Notify",
+        definition=tasks.SnsPublish(stack, "ToEncrypted", topic=encrypted, message=message)
+        .next(tasks.SnsPublish(stack, "ToPlain", topic=plain, message=message))
+        .next(tasks.SqsSendMessage(stack, "ToQueue", queue=queue, message_body=message)),
+    )
+
+    messaging = cdk.Stack(app, "Messaging", env=ENV)
+    shared_topic = sns.Topic(
+        messaging,
+        "Shared",
+        master_key=kms.Key(messaging, "SharedKey", enable_key_rotation=True),
+        enforce_ssl=True,
+    )
+    elsewhere = cdk.Stack(app, "PublishesElsewhere", env=ENV)
+    Workflow(
+        elsewhere,
+        "Notify",
+        definition=tasks.SnsPublish(elsewhere, "ToShared", topic=shared_topic, message=message),
+    )
 
 
 def template(synth: Synthesized, stack: str) -> dict[str, Any]:
@@ -207,3 +262,51 @@ def test_workflow_acknowledgments_are_granular_and_give_reasons(synth: Synthesiz
 
 def test_workflow_templates_pass_cfn_lint(synth: Synthesized) -> None:
     assert cfn_lint_findings(synth) == []
+
+
+def _kms_statements(synth: Synthesized, stack: str) -> list[dict[str, Any]]:
+    _, statements = role_statements(synth, stack)
+    return [s for s in statements if any(a.startswith("kms:") for a in as_list(s["Action"]))]
+
+
+def test_workflow_may_use_the_key_of_an_encrypted_topic_it_publishes_to_and_no_other(
+    synth: Synthesized,
+) -> None:
+    template = synth.template("Publishes")
+    topic_key = logical_id_of(synth.templates["Publishes"], "AWS::KMS::Key", "TopicKey")
+    queue_key = logical_id_of(synth.templates["Publishes"], "AWS::KMS::Key", "QueueKey")
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                            "Effect": "Allow",
+                            "Resource": get_att(topic_key),
+                        }
+                    ]
+                )
+            },
+            "Roles": [ref(workflow_role(synth, "Publishes")[0])],
+        },
+    )
+    # The plain topic needs no key; the queue's key is aws-cdk's own SqsSendMessage grant.
+    assert {json.dumps(s["Resource"]) for s in _kms_statements(synth, "Publishes")} == {
+        json.dumps(get_att(topic_key)),
+        json.dumps(get_att(queue_key)),
+    }
+
+
+def test_workflow_may_use_the_key_of_an_encrypted_topic_in_another_stack(
+    synth: Synthesized,
+) -> None:
+    (statement,) = _kms_statements(synth, "PublishesElsewhere")
+    assert statement["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"]
+    assert "Fn::ImportValue" in statement["Resource"]
+
+
+def test_workflow_without_a_publish_task_gets_no_key_grant(synth: Synthesized) -> None:
+    assert _kms_statements(synth, "Defaults") == []
+    assert _kms_statements(synth, "Express") == []

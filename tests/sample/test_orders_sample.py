@@ -52,15 +52,21 @@ def _one(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
 
 
 def _logical_id(template: dict[str, Any], resource_type: str, path_fragment: str) -> str:
-    for logical_id in resources_of_type(template, resource_type):
-        if path_fragment in logical_id:
+    for logical_id, resource in template["Resources"].items():
+        if resource_type in ("", resource["Type"]) and path_fragment in logical_id:
             return logical_id
     raise AssertionError(f"no {resource_type} whose id contains {path_fragment}")
 
 
-def _role_statements(template: dict[str, Any], function_fragment: str) -> list[dict[str, Any]]:
-    function_id = _logical_id(template, "AWS::Lambda::Function", function_fragment)
-    role_id = template["Resources"][function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+def _role_statements(template: dict[str, Any], runner_fragment: str) -> list[dict[str, Any]]:
+    """The policy statements of the role a function or state machine runs as."""
+    runners = {
+        **resources_of_type(template, "AWS::Lambda::Function"),
+        **resources_of_type(template, "AWS::StepFunctions::StateMachine"),
+    }
+    runner_id = _logical_id({"Resources": runners}, "", runner_fragment)
+    properties = template["Resources"][runner_id]["Properties"]
+    role_id = (properties.get("Role") or properties["RoleArn"])["Fn::GetAtt"][0]
     statements: list[dict[str, Any]] = []
     for resource in resources_of_type(template, "AWS::IAM::Policy").values():
         if {"Ref": role_id} in resource["Properties"]["Roles"]:
@@ -274,6 +280,22 @@ def test_workflow_tasks_cannot_touch_the_table_or_topic(template: dict[str, Any]
     for fragment in ("ProcessOrderFunction", "ShipOrderFunction", "BackorderFunction"):
         actions = _actions(_role_statements(template, fragment))
         assert not {a for a in actions if a.startswith(("dynamodb:", "sns:", "states:"))}, fragment
+
+
+def test_workflow_may_publish_to_the_encrypted_topic_and_use_its_key(
+    template: dict[str, Any],
+) -> None:
+    statements = _role_statements(template, "OrderWorkflow")
+    topic_id = _logical_id(template, "AWS::SNS::Topic", "Notifications")
+    key_id = _logical_id(template, "AWS::KMS::Key", "NotificationsKey")
+    assert {"Action": "sns:Publish", "Effect": "Allow", "Resource": {"Ref": topic_id}} in (
+        statements
+    )
+    assert {
+        "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+        "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [key_id, "Arn"]},
+    } in statements
 
 
 def test_notification_topic_is_kms_encrypted_and_tls_only(template: dict[str, Any]) -> None:
