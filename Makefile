@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install synth demo test lint bench clean
+.PHONY: install synth demo test lint bench docs clean
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -37,6 +37,11 @@ demo: synth
 bench: install
 	@$(BIN)/python bench/run.py
 
+## docs: build the HTML API reference of constructs_lib from its docstrings (build/docs/)
+docs: install
+	@$(BIN)/pdoc --docformat numpy --output-directory build/docs constructs_lib
+	@echo "API reference written to $(CURDIR)/build/docs/index.html"
+
 ## lint: ruff on everything, strict mypy on the library, the sample stack and the emulator
 lint: install
 	@$(BIN)/ruff check constructs_lib orders_sample app.py emulator bench tests lambda_src
@@ -47,4 +52,4 @@ test: lint
 	@$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache

@@ -47,6 +47,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        # The version is defined once, in pyproject.toml; the installed metadata carries it.
+        from importlib.metadata import version
+
+        return version("constructs-lib")
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module 'constructs_lib' has no attribute {name!r}")
