@@ -15,8 +15,20 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 ENV = cdk.Environment(account="111122223333", region="us-east-1")
 
 
-def nag_app(*, builtin_validation: bool = False) -> cdk.App:
+#: The feature flags ``cdk init`` writes for the pinned aws-cdk-lib, as ``cdk.json`` carries them.
+RECOMMENDED_FLAGS: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parent.parent / "cdk.json").read_text()
+)["context"]
+
+
+def nag_app(
+    *, builtin_validation: bool = False, feature_flags: dict[str, Any] | None = None
+) -> cdk.App:
     """An app with AwsSolutions and Serverless applied, writing to a fresh temp dir.
+
+    ``feature_flags`` are the app's feature flags, as ``cdk.json``'s context gives them to
+    ``cdk synth``. Default: none, as in an app whose ``cdk.json`` predates them;
+    :data:`RECOMMENDED_FLAGS` for an app as ``cdk init`` creates it today.
 
     ``builtin_validation=True`` also runs aws-cdk's CloudFormation template validation with
     its findings as errors. (tests/conftest.py sets CDK_VALIDATION=false for the jsii
@@ -27,7 +39,10 @@ def nag_app(*, builtin_validation: bool = False) -> cdk.App:
         builtin_cloud_formation_validation=builtin_validation,
         stack_traces=False,
         analytics_reporting=False,
-        context={"@aws-cdk/core:validateAgainstDefaultRules": builtin_validation},
+        context={
+            **(feature_flags or {}),
+            "@aws-cdk/core:validateAgainstDefaultRules": builtin_validation,
+        },
     )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     if builtin_validation:
