@@ -62,7 +62,15 @@ EXPLAINED_ROLE_GRANTS: dict[tuple[str, str], str] = {
     "role writes REST API logs; the emulator writes no API Gateway logs.",
     ("ApiGatewayAccountLogging", "logs:PutLogEvents"): "API Gateway's account logging role "
     "writes REST API logs; the emulator writes no API Gateway logs.",
+    ("ApiFunction", "sqs:SendMessage"): "The dead-letter queue takes failed asynchronous "
+    "invocations; API Gateway invokes this function synchronously and its handler answers "
+    "every event (a malformed one with a 500 response), so no flow can fail one.",
+    ("IngestFunction", "s3:GetObject"): "The handler reads the version the event names "
+    "(s3:GetObjectVersion); an event without a version id (an object written while the "
+    "bucket's versioning is suspended) is read with s3:GetObject.",
 }
+#: The states a granted action can be in.
+STATUSES = ("used", "explained", "unused")
 #: Example calls kept per used grant.
 EXAMPLES_PER_GRANT = 1
 
