@@ -28,6 +28,13 @@ _ACTION_PREFIX = {"monitoring": "cloudwatch", "email": "ses"}
 #: Services whose actions have no resource-level permissions.
 UNSCOPED_SERVICES = frozenset({"xray", "cloudwatch"})
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d+/([^/]+)/([^/]+)/")
+#: X-Ray's REST paths (the only REST service besides S3 and Lambda mapped here).
+_XRAY_PATHS = {
+    "/TraceSegments": "PutTraceSegments",
+    "/TelemetryRecords": "PutTelemetryRecords",
+    "/GetSamplingRules": "GetSamplingRules",
+    "/SamplingTargets": "GetSamplingTargets",
+}
 _LAMBDA_PATH = re.compile(r"^/[\d-]+/functions/(?P<name>[^/]+)(?P<rest>/.*)?$")
 
 
@@ -80,6 +87,9 @@ def describe_request(
         return _s3_call(environ)
     elif service == "lambda":
         return _lambda_call(environ, account, region)
+    elif service == "xray":
+        operation = _XRAY_PATHS.get(environ.get("PATH_INFO", ""), "")
+        params, protocol = {}, "rest-json"
     else:
         form = {k: v[-1] for k, v in parse_qs(body.decode(errors="replace")).items()}
         operation = form.get("Action", "")
