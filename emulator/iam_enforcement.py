@@ -118,6 +118,22 @@ def install(endpoint_url: str) -> None:
         return str(original(self, attribute_name))
 
     LogGroup.get_cfn_attribute = get_cfn_attribute  # type: ignore[method-assign]
+    _keep_managed_policy_arns()
+
+
+def _keep_managed_policy_arns() -> None:
+    """moto ignores a role's ``ManagedPolicyArns`` from CloudFormation; keep them on the role."""
+    from moto.iam.models import Role
+
+    original = Role.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create_from_cloudformation_json(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        role = original(cls, *args, **kwargs)
+        properties = (args[1] if len(args) > 1 else kwargs["cloudformation_json"])["Properties"]
+        role.emulator_managed_policy_arns = list(properties.get("ManagedPolicyArns") or [])
+        return role
+
+    Role.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign,assignment,arg-type]
 
 
 def session_arn(role_arn: str, session: str) -> str:
@@ -176,9 +192,11 @@ def identity_statements(role_arn: str) -> tuple[Statement, ...]:
         role = iam_backends[account]["aws"].get_role_by_arn(role_arn)
     except Exception:
         return ()
+    from_template = tuple(getattr(role, "emulator_managed_policy_arns", ()))
     fingerprint = (
         tuple(sorted(role.policies.items())),
         tuple((arn, p.default_version_id) for arn, p in sorted(role.managed_policies.items())),
+        from_template,
     )
     cached = _policies.get(role_arn)
     if cached is not None and cached[0] == fingerprint:
@@ -190,8 +208,39 @@ def identity_statements(role_arn: str) -> tuple[Statement, ...]:
         for version in policy.versions:
             if version.is_default:
                 statements.extend(parse_statements(version.document, policy.name))
+    for arn in from_template:
+        if arn not in role.managed_policies:
+            statements.extend(_managed_policy_statements(account, arn))
     _policies[role_arn] = (fingerprint, tuple(statements))
     return tuple(statements)
+
+
+def _managed_policy_statements(account: str, policy_arn: str) -> tuple[Statement, ...]:
+    """A managed policy named in a template: the account's own, or AWS's (moto's copy)."""
+    from moto.iam.models import iam_backends
+
+    policy = iam_backends[account]["aws"].managed_policies.get(policy_arn)
+    if policy is not None:
+        default = next(v for v in policy.versions if v.is_default)
+        return parse_statements(default.document, policy.name)
+    name = policy_arn.rsplit("/", 1)[-1]
+    document = _aws_managed_policies().get(name)
+    if document is None or ":iam::aws:policy/" not in policy_arn:
+        logger.warning("IAM: managed policy %s is unknown; it grants nothing here", policy_arn)
+        return ()
+    return parse_statements(document["Document"], name)
+
+
+_aws_managed: dict[str, Any] = {}
+
+
+def _aws_managed_policies() -> dict[str, Any]:
+    """AWS managed policies as moto ships them, parsed on first use (1,500 documents)."""
+    if not _aws_managed:
+        from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+        _aws_managed.update(json.loads(aws_managed_policies_data))
+    return _aws_managed
 
 
 def authorize(caller: Caller, action: str, resource: str) -> Denial | None:

@@ -177,7 +177,7 @@ def _s3_call(environ: dict[str, Any]) -> ApiCall:
     if not bucket:
         return ApiCall("s3", "rest-xml", "ListBuckets", (("s3:ListAllMyBuckets", "*"),))
     if not key:
-        operation = {"GET": "ListBucket", "HEAD": "ListBucket"}.get(method, f"{method}Bucket")
+        operation = _bucket_operation(method, query)
         return ApiCall(
             "s3", "rest-xml", operation, ((f"s3:{operation}", f"arn:aws:s3:::{bucket}"),)
         )
@@ -192,6 +192,41 @@ def _s3_call(environ: dict[str, Any]) -> ApiCall:
     return ApiCall(
         "s3", "rest-xml", operation, ((f"s3:{operation}", f"arn:aws:s3:::{bucket}/{key}"),)
     )
+
+
+#: Bucket sub-resources (query keys) and their IAM action suffix, e.g. ``?notification``
+#: -> s3:GetBucketNotification / s3:PutBucketNotification.
+_BUCKET_SUBRESOURCES = {
+    "notification": "BucketNotification",
+    "versioning": "BucketVersioning",
+    "policy": "BucketPolicy",
+    "acl": "BucketAcl",
+    "cors": "BucketCORS",
+    "tagging": "BucketTagging",
+    "encryption": "EncryptionConfiguration",
+    "lifecycle": "LifecycleConfiguration",
+    "logging": "BucketLogging",
+    "location": "BucketLocation",
+}
+
+
+def _bucket_operation(method: str, query: dict[str, list[str]]) -> str:
+    for key, suffix in _BUCKET_SUBRESOURCES.items():
+        if key in query:
+            if method == "DELETE":
+                return f"Delete{suffix}"
+            return f"{'Get' if method in ('GET', 'HEAD') else 'Put'}{suffix}"
+    if "uploads" in query:
+        return "ListBucketMultipartUploads"
+    if "versions" in query:
+        return "ListBucketVersions"
+    return {
+        "GET": "ListBucket",
+        "HEAD": "ListBucket",
+        "PUT": "CreateBucket",
+        "DELETE": "DeleteBucket",
+        "POST": "DeleteObject",  # POST ?delete: multi-object delete, authorized per object
+    }.get(method, "unmapped")
 
 
 def _lambda_call(environ: dict[str, Any], account: str, region: str) -> ApiCall:
