@@ -27,8 +27,8 @@ What is emulated (moto 5.2.5 and the glue named in parentheses)
 - Lambda: Python handlers from the deployed zip, run in warm sandbox processes (one
   cold start per sandbox, module state kept between invocations, more sandboxes for
   concurrent calls) with the function's environment, ``AWS_ENDPOINT_URL`` pointing at the
-  emulator and temporary credentials of its execution role; results and errors as the Invoke API returns them
-  (``FunctionError: Unhandled``, ``errorType`` = exception class name,
+  emulator and temporary credentials of its execution role; results and errors as the
+  Invoke API returns them (``FunctionError: Unhandled``, ``errorType`` = exception class name,
   ``Sandbox.Timedout`` past the timeout, ``Runtime.ImportModuleError``);
   ``InvocationType=Event`` with two retries, then the ``DeadLetterConfig`` queue or topic;
   logs (START/END/REPORT) to CloudWatch Logs (the ``LoggingConfig`` group) and the server
