@@ -73,30 +73,30 @@ def without_http_post_permission(resources: Resources) -> None:
     del resources[_resource(resources, "HttpApiPOSTordersInvokePermission")]
 
 
-def deploy_weakened(
-    emulator: Emulator,
-    cloud_assembly: Path,
-    directory: Path,
-    stack_name: str,
-    weaken: Callable[[Resources], None],
-) -> DeployedStack:
-    """Deploy a copy of the synthesized OrdersSample, with ``weaken`` applied, as ``stack_name``."""
-    copy = directory / stack_name
-    shutil.copytree(cloud_assembly, copy)
-    template_path = copy / "OrdersSample.template.json"
-    template = json.loads(template_path.read_text(encoding="utf-8"))
-    weaken(template["Resources"])
-    template_path.write_text(json.dumps(template), encoding="utf-8")
-    manifest_path = copy / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["artifacts"]["OrdersSample"]["properties"]["stackName"] = stack_name
-    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-    return deploy_stack(emulator, copy, stack_name)
+Deploy = Callable[[str, Callable[[Resources], None]], DeployedStack]
 
 
 @pytest.fixture(scope="module")
-def weakened_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("weakened")
+def deploy_weakened(
+    emulator: Emulator, cloud_assembly: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Deploy:
+    """Deploy a copy of the synthesized OrdersSample, with ``weaken`` applied, as ``stack_name``."""
+    directory = tmp_path_factory.mktemp("weakened")
+
+    def deploy(stack_name: str, weaken: Callable[[Resources], None]) -> DeployedStack:
+        copy = directory / stack_name
+        shutil.copytree(cloud_assembly, copy)
+        template_path = copy / "OrdersSample.template.json"
+        template = json.loads(template_path.read_text(encoding="utf-8"))
+        weaken(template["Resources"])
+        template_path.write_text(json.dumps(template), encoding="utf-8")
+        manifest_path = copy / "manifest.json"
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest["artifacts"]["OrdersSample"]["properties"]["stackName"] = stack_name
+        manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+        return deploy_stack(emulator, copy, stack_name)
+
+    return deploy
 
 
 def _physical(stack: DeployedStack, resource_type: str, logical_id_prefix: str) -> str:
@@ -140,11 +140,9 @@ def test_the_sample_flows_are_never_denied_and_use_the_topic_key_grant(
 
 
 def test_without_put_item_the_api_answers_its_500_and_the_denial_names_put_item(
-    emulator: Emulator, cloud_assembly: Path, weakened_dir: Path
+    emulator: Emulator, deploy_weakened: Deploy
 ) -> None:
-    weak = deploy_weakened(
-        emulator, cloud_assembly, weakened_dir, "OrdersSampleNoPutItem", without_api_put_item
-    )
+    weak = deploy_weakened("OrdersSampleNoPutItem", without_api_put_item)
     created = http_request(emulator, "POST", weak.outputs["HttpApiUrl"] + "orders", order("np"))
 
     assert created.status == 500
@@ -169,15 +167,9 @@ def test_without_put_item_the_api_answers_its_500_and_the_denial_names_put_item(
 
 
 def test_without_the_topic_key_grant_the_workflow_catches_the_kms_denial_and_fails_the_order(
-    emulator: Emulator, cloud_assembly: Path, weakened_dir: Path
+    emulator: Emulator, deploy_weakened: Deploy
 ) -> None:
-    weak = deploy_weakened(
-        emulator,
-        cloud_assembly,
-        weakened_dir,
-        "OrdersSampleNoTopicKey",
-        without_workflow_topic_key_grant,
-    )
+    weak = deploy_weakened("OrdersSampleNoTopicKey", without_workflow_topic_key_grant)
     created = http_request(emulator, "POST", weak.outputs["HttpApiUrl"] + "orders", order("nk"))
     order_id = created.json()["order_id"]
 
@@ -204,15 +196,9 @@ def test_without_the_topic_key_grant_the_workflow_catches_the_kms_denial_and_fai
 
 
 def test_without_its_lambda_permission_the_route_answers_500_without_invoking_the_function(
-    emulator: Emulator, cloud_assembly: Path, weakened_dir: Path
+    emulator: Emulator, deploy_weakened: Deploy
 ) -> None:
-    weak = deploy_weakened(
-        emulator,
-        cloud_assembly,
-        weakened_dir,
-        "OrdersSampleNoPostPermission",
-        without_http_post_permission,
-    )
+    weak = deploy_weakened("OrdersSampleNoPostPermission", without_http_post_permission)
     refused = http_request(emulator, "POST", weak.outputs["HttpApiUrl"] + "orders", order("nl"))
     allowed = http_request(emulator, "POST", weak.outputs["RestApiUrl"] + "orders", order("ok"))
 
