@@ -3,18 +3,18 @@
 Who is checked: every principal that acts with a role of the stack.
 
 - Lambda sandboxes get temporary credentials of their function's execution role from the
-  emulated STS ``AssumeRole`` (``role_credentials``; session name = function name, as
-  Lambda does); Step Functions' service integrations call with the state machine's role
-  (``install`` makes moto's interpreter build its clients that way).
+  emulated STS ``AssumeRole`` (``iam_principals.role_credentials``; session name = function
+  name, as Lambda does); Step Functions' service integrations call with the state
+  machine's role (``route_state_machine_calls`` makes moto's interpreter build its clients
+  that way).
 - The front door (``check_request``, called by ``glue.EmulatorApp`` before moto) maps the
-  SigV4 access key id of a request to the assumed role (moto's STS backend knows the
-  keys it issued) and the request to actions and real resource ARNs
-  (``iam_requests.describe_request``); each is evaluated against the role's identity
-  policies (inline policies, from the template's ``AWS::IAM::Policy``, and attached
-  managed policies: ``iam_policies.evaluate``). Requests signed with any other key (the
-  user driving the emulator, the deployment) are not checked.
-- Calls on a resource encrypted with a customer-managed KMS key also need the KMS actions
-  the service makes with the caller's permissions (``KMS_ACTIONS``), on that key,
+  SigV4 access key id of a request to the assumed role (``iam_principals.caller_of``) and
+  the request to actions and real resource ARNs (``iam_requests.describe_request``); each
+  is evaluated against the role's identity policies (``iam_principals.identity_statements``,
+  ``iam_policies.evaluate``). Requests signed with any other key (the user driving the
+  emulator, the deployment) are not checked.
+- A call on a resource encrypted with a customer-managed KMS key also needs the KMS actions
+  the service makes with the caller's permissions (``kms_requirements``), on that key,
   allowed by the key policy directly or by an identity policy when the key policy
   delegates to the account (``iam_policies.kms_decision``).
 - Calls the emulator makes for a role inside the server (the stream poller reading the
@@ -36,37 +36,31 @@ import io
 import json
 import logging
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-from emulator import iam_requests
+from emulator import iam_principals, iam_requests
 from emulator.iam_policies import (
-    Statement,
     evaluate,
     kms_decision,
     parse_statements,
     principal_matches,
 )
+from emulator.iam_principals import (
+    Caller,
+    caller_of,
+    identity_statements,
+    key_policy,
+    role_credentials,
+    session_arn,
+)
+from emulator.kms_requirements import kms_requirements
 from emulator.permissions_report import build_report, ledger
 
 logger = logging.getLogger("emulator")
 
-#: KMS actions a service performs with the caller's permissions, per (service action).
-KMS_ACTIONS: dict[str, tuple[str, ...]] = {
-    "sns:Publish": ("kms:GenerateDataKey", "kms:Decrypt"),
-    "sqs:SendMessage": ("kms:GenerateDataKey", "kms:Decrypt"),
-    "sqs:SendMessageBatch": ("kms:GenerateDataKey", "kms:Decrypt"),
-    "sqs:ReceiveMessage": ("kms:Decrypt",),
-    "s3:PutObject": ("kms:GenerateDataKey",),
-    "s3:GetObject": ("kms:Decrypt",),
-    "s3:GetObjectVersion": ("kms:Decrypt",),
-}
-#: DynamoDB data-plane calls on a table encrypted with a customer-managed key need
-#: kms:Decrypt on it (DynamoDB decrypts the table key with the caller's permissions).
-DYNAMODB_KMS_ACTIONS = ("kms:Decrypt",)
 #: Error code and HTTP status of a KMS denial, per service.
 _KMS_DENIAL = {"sns": ("KMSAccessDenied", 400), "sqs": ("KmsAccessDenied", 400)}
 #: Calls every principal may make (AWS authorizes them without a policy).
@@ -74,19 +68,6 @@ _ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})
 
 _enabled = os.environ.get("EMULATOR_IAM", "on").lower() not in ("off", "0", "false")
 _endpoint_url = ""
-_lock = threading.Lock()
-_credentials: dict[tuple[str, str], dict[str, str]] = {}
-_policies: dict[str, tuple[Any, tuple[Statement, ...]]] = {}
-_key_policies: dict[str, tuple[str, tuple[Statement, ...]]] = {}
-
-
-@dataclass(frozen=True)
-class Caller:
-    """A principal acting with a role: its session ARN and the role behind it."""
-
-    arn: str
-    role_arn: str
-    account: str
 
 
 @dataclass(frozen=True)
@@ -118,129 +99,7 @@ def install(endpoint_url: str) -> None:
         return str(original(self, attribute_name))
 
     LogGroup.get_cfn_attribute = get_cfn_attribute  # type: ignore[method-assign]
-    _keep_managed_policy_arns()
-
-
-def _keep_managed_policy_arns() -> None:
-    """moto ignores a role's ``ManagedPolicyArns`` from CloudFormation; keep them on the role."""
-    from moto.iam.models import Role
-
-    original = Role.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
-
-    def create_from_cloudformation_json(cls: Any, *args: Any, **kwargs: Any) -> Any:
-        role = original(cls, *args, **kwargs)
-        properties = (args[1] if len(args) > 1 else kwargs["cloudformation_json"])["Properties"]
-        role.emulator_managed_policy_arns = list(properties.get("ManagedPolicyArns") or [])
-        return role
-
-    Role.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign,assignment,arg-type]
-
-
-def session_arn(role_arn: str, session: str) -> str:
-    parts = role_arn.split(":")
-    return f"arn:{parts[1]}:sts::{parts[4]}:assumed-role/{role_arn.rsplit('/', 1)[-1]}/{session}"
-
-
-def role_credentials(role_arn: str, session: str, region: str) -> dict[str, str]:
-    """Temporary credentials of ``role_arn`` from the emulated STS (cached per session)."""
-    with _lock:
-        cached = _credentials.get((role_arn, session))
-        if cached is not None:
-            return cached
-    from moto.sts.models import sts_backends
-
-    account = role_arn.split(":")[4]
-    assumed = sts_backends[account]["aws"].assume_role(
-        region_name=region,
-        role_session_name=session,
-        role_arn=role_arn,
-        policy="",
-        duration=43200,
-        external_id="",
-    )
-    credentials = {
-        "AWS_ACCESS_KEY_ID": assumed.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": assumed.secret_access_key,
-        "AWS_SESSION_TOKEN": assumed.session_token,
-    }
-    with _lock:
-        _credentials[(role_arn, session)] = credentials
-    return credentials
-
-
-def caller_of(access_key_id: str) -> Caller | None:
-    """The assumed-role caller behind an access key id, or None (not a role's key)."""
-    if not access_key_id.startswith("ASIA"):
-        return None
-    from moto.core.models import DEFAULT_ACCOUNT_ID
-    from moto.sts.models import sts_backends
-
-    assumed = sts_backends[DEFAULT_ACCOUNT_ID]["aws"].get_assumed_role_from_access_key(
-        access_key_id
-    )
-    if assumed is None:
-        return None
-    return Caller(assumed.arn, assumed.role_arn, assumed.account_id)
-
-
-def identity_statements(role_arn: str) -> tuple[Statement, ...]:
-    """The statements of a role's inline and attached managed policies (cached per version)."""
-    from moto.iam.models import iam_backends
-
-    account = role_arn.split(":")[4]
-    try:
-        role = iam_backends[account]["aws"].get_role_by_arn(role_arn)
-    except Exception:
-        return ()
-    from_template = tuple(getattr(role, "emulator_managed_policy_arns", ()))
-    fingerprint = (
-        tuple(sorted(role.policies.items())),
-        tuple((arn, p.default_version_id) for arn, p in sorted(role.managed_policies.items())),
-        from_template,
-    )
-    cached = _policies.get(role_arn)
-    if cached is not None and cached[0] == fingerprint:
-        return cached[1]
-    statements: list[Statement] = []
-    for name, document in sorted(role.policies.items()):
-        statements.extend(parse_statements(document, name))
-    for policy in role.managed_policies.values():
-        for version in policy.versions:
-            if version.is_default:
-                statements.extend(parse_statements(version.document, policy.name))
-    for arn in from_template:
-        if arn not in role.managed_policies:
-            statements.extend(_managed_policy_statements(account, arn))
-    _policies[role_arn] = (fingerprint, tuple(statements))
-    return tuple(statements)
-
-
-def _managed_policy_statements(account: str, policy_arn: str) -> tuple[Statement, ...]:
-    """A managed policy named in a template: the account's own, or AWS's (moto's copy)."""
-    from moto.iam.models import iam_backends
-
-    policy = iam_backends[account]["aws"].managed_policies.get(policy_arn)
-    if policy is not None:
-        default = next(v for v in policy.versions if v.is_default)
-        return parse_statements(default.document, policy.name)
-    name = policy_arn.rsplit("/", 1)[-1]
-    document = _aws_managed_policies().get(name)
-    if document is None or ":iam::aws:policy/" not in policy_arn:
-        logger.warning("IAM: managed policy %s is unknown; it grants nothing here", policy_arn)
-        return ()
-    return parse_statements(document["Document"], name)
-
-
-_aws_managed: dict[str, Any] = {}
-
-
-def _aws_managed_policies() -> dict[str, Any]:
-    """AWS managed policies as moto ships them, parsed on first use (1,500 documents)."""
-    if not _aws_managed:
-        from moto.iam.aws_managed_policies import aws_managed_policies_data
-
-        _aws_managed.update(json.loads(aws_managed_policies_data))
-    return _aws_managed
+    iam_principals.install()
 
 
 def authorize(caller: Caller, action: str, resource: str) -> Denial | None:
@@ -262,7 +121,7 @@ def authorize(caller: Caller, action: str, resource: str) -> Denial | None:
 def authorize_kms(caller: Caller, action: str, key_arn: str) -> Denial | None:
     """Evaluate a KMS action on a key with its key policy and the caller's identity policy."""
     decision, decided_by = kms_decision(
-        _key_policy(key_arn), identity_statements(caller.role_arn), caller.arn, action, key_arn
+        key_policy(key_arn), identity_statements(caller.role_arn), caller.arn, action, key_arn
     )
     if decision.allowed:
         if decided_by == "identity policy":
@@ -308,99 +167,6 @@ def _authorize_kms_of(caller: Caller, action: str, resource: str, region: str) -
         if denial is not None:
             return denial
     return None
-
-
-def kms_requirements(
-    action: str, resource: str, account: str, region: str
-) -> list[tuple[str, str]]:
-    """``(kms action, key ARN)`` pairs a call on an encrypted resource needs."""
-    service = action.split(":")[0]
-    if service == "dynamodb":
-        actions: tuple[str, ...] = DYNAMODB_KMS_ACTIONS
-    else:
-        actions = KMS_ACTIONS.get(action, ())
-    if not actions:
-        return []
-    key = _customer_key_of(service, resource, account, region)
-    if key is None:
-        return []
-    return [(kms_action, key) for kms_action in actions]
-
-
-def _customer_key_of(service: str, resource: str, account: str, region: str) -> str | None:
-    """The customer-managed key ARN that encrypts ``resource``, or None."""
-    try:
-        key_id = _key_id_of(service, resource, account, region)
-    except Exception:  # the resource does not exist: the service itself answers that
-        return None
-    if not key_id or key_id.startswith("alias/aws/"):
-        return None
-    from moto.kms.models import kms_backends
-
-    key_region = key_id.split(":")[3] if key_id.startswith("arn:") else region
-    backend = kms_backends[account][key_region]
-    try:
-        key = backend.describe_key(key_id)
-    except Exception:
-        return None
-    return None if key.key_manager == "AWS" else str(key.arn)
-
-
-def _key_id_of(service: str, resource: str, account: str, region: str) -> str | None:
-    if service == "sns":
-        from moto.sns.models import sns_backends
-
-        return str(sns_backends[account][region].get_topic(resource).kms_master_key_id or "")
-    if service == "sqs":
-        from moto.sqs.models import sqs_backends
-
-        queue = sqs_backends[account][region].get_queue(resource.rsplit(":", 1)[-1])
-        return str(getattr(queue, "kms_master_key_id", None) or "")
-    if service == "s3":
-        from moto.s3.models import s3_backends
-
-        bucket = s3_backends[account]["aws"].get_bucket(resource.split(":::", 1)[1].split("/")[0])
-        return _find_key(bucket.encryption)
-    if service == "dynamodb":
-        from moto.dynamodb.models import dynamodb_backends
-
-        table_name = resource.split(":table/", 1)[1].split("/")[0]
-        table = dynamodb_backends[account][region].get_table(table_name)
-        sse = table.sse_specification or {}
-        return str(sse.get("KMSMasterKeyId") or "") if sse.get("SSEType") == "KMS" else None
-    return None
-
-
-def _find_key(value: Any) -> str | None:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "KMSMasterKeyID" and inner:
-                return str(inner)
-            found = _find_key(inner)
-            if found:
-                return found
-    if isinstance(value, list):
-        for inner in value:
-            found = _find_key(inner)
-            if found:
-                return found
-    return None
-
-
-def _key_policy(key_arn: str) -> tuple[Statement, ...]:
-    from moto.kms.models import kms_backends
-
-    account, region = key_arn.split(":")[4], key_arn.split(":")[3]
-    try:
-        document = kms_backends[account][region].describe_key(key_arn).policy
-    except Exception:
-        return ()
-    cached = _key_policies.get(key_arn)
-    if cached is not None and cached[0] == document:
-        return cached[1]
-    statements = parse_statements(document, "key policy")
-    _key_policies[key_arn] = (document, statements)
-    return statements
 
 
 def service_may_invoke(function: Any, service: str, source_arn: str) -> bool:

@@ -15,7 +15,7 @@ targets, CloudFormation custom resources, Step Functions tasks), with
   function (code, handler, environment, timeout) gets new ones;
 - the environment is the function's variables plus Lambda's reserved ones, with
   ``AWS_ENDPOINT_URL`` pointing back at the emulator and temporary credentials of the
-  function's execution role from the emulated STS (``iam_enforcement.role_credentials``;
+  function's execution role from the emulated STS (``iam_principals.role_credentials``;
   dummy ones when enforcement is off), and nothing inherited from the server process;
 - the result is what Lambda returns: the handler's JSON, or a ``FunctionError: Unhandled``
   with ``{"errorType": <exception class name>, "errorMessage": ...}``;
@@ -48,7 +48,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from emulator import iam_enforcement
+from emulator import iam_enforcement, iam_principals
 
 #: Seconds a function may spend importing its module before it is killed (Lambda's init limit).
 INIT_TIMEOUT_SECONDS = 10.0
@@ -360,7 +360,7 @@ def invoke_in_server(function: Any, event: Any) -> tuple[bytes, str | None]:
 def _credentials(function: Any) -> dict[str, str]:
     """The sandbox's credentials: its execution role's, as Lambda gets them from STS."""
     if iam_enforcement.enabled() and function.role:
-        return iam_enforcement.role_credentials(
+        return iam_principals.role_credentials(
             str(function.role), function.function_name, function.region
         )
     return {
