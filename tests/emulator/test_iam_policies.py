@@ -239,3 +239,29 @@ def test_a_denial_is_answered_in_the_services_protocol_with_the_message(
     assert answered_status == status
     assert code in (headers.get("x-amzn-ErrorType", "") + body.decode())
     assert SESSION in body.decode()
+
+
+def test_a_call_on_a_resource_encrypted_with_a_customer_key_needs_the_services_kms_actions() -> (
+    None
+):
+    import boto3
+    from moto import mock_aws
+
+    from emulator.kms_requirements import kms_requirements
+
+    with mock_aws():
+        key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]
+        sns = boto3.client("sns", region_name="us-east-1")
+        encrypted = sns.create_topic(Name="t", Attributes={"KmsMasterKeyId": key["Arn"]})
+        aws_managed = sns.create_topic(Name="m", Attributes={"KmsMasterKeyId": "alias/aws/sns"})
+        plain = sns.create_topic(Name="p")
+
+        def needs(action: str, topic: dict[str, Any]) -> list[tuple[str, str]]:
+            return kms_requirements(action, topic["TopicArn"], ACCOUNT, "us-east-1")
+
+        assert needs("sns:Publish", encrypted) == [
+            ("kms:GenerateDataKey", key["Arn"]),
+            ("kms:Decrypt", key["Arn"]),
+        ]
+        assert needs("sns:GetTopicAttributes", encrypted) == []
+        assert needs("sns:Publish", aws_managed) == needs("sns:Publish", plain) == []
