@@ -29,6 +29,7 @@ _lock = threading.Lock()
 _credentials: dict[tuple[str, str], dict[str, str]] = {}
 _policies: dict[str, tuple[Any, tuple[Statement, ...]]] = {}
 _key_policies: dict[str, tuple[str, tuple[Statement, ...]]] = {}
+_callers: dict[str, Caller] = {}
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ def caller_of(access_key_id: str) -> Caller | None:
     """The assumed-role caller behind an access key id, or None (not a role's key)."""
     if not access_key_id.startswith("ASIA"):
         return None
+    known = _callers.get(access_key_id)
+    if known is not None:
+        return known
     from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.sts.models import sts_backends
 
@@ -99,7 +103,9 @@ def caller_of(access_key_id: str) -> Caller | None:
     )
     if assumed is None:
         return None
-    return Caller(assumed.arn, assumed.role_arn, assumed.account_id)
+    # A session's key never changes its role: remember it.
+    caller = _callers[access_key_id] = Caller(assumed.arn, assumed.role_arn, assumed.account_id)
+    return caller
 
 
 def identity_statements(role_arn: str) -> tuple[Statement, ...]:
