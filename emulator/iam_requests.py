@@ -35,6 +35,7 @@ _XRAY_PATHS = {
     "/GetSamplingRules": "GetSamplingRules",
     "/SamplingTargets": "GetSamplingTargets",
 }
+_RPC_V2_PATH = re.compile(r"^/service/[^/]+/operation/(?P<operation>\w+)$")
 _LAMBDA_PATH = re.compile(r"^/[\d-]+/functions/(?P<name>[^/]+)(?P<rest>/.*)?$")
 
 
@@ -79,6 +80,7 @@ def describe_request(
     """Name the operation and the ``(action, resource)`` checks of one request."""
     prefix = _ACTION_PREFIX.get(service, service)
     target = environ.get("HTTP_X_AMZ_TARGET", "")
+    rpc_v2 = _RPC_V2_PATH.match(environ.get("PATH_INFO", ""))
     if target:
         operation = target.rsplit(".", 1)[-1]
         params = _json(body)
@@ -87,6 +89,9 @@ def describe_request(
         return _s3_call(environ)
     elif service == "lambda":
         return _lambda_call(environ, account, region)
+    elif rpc_v2:
+        # Smithy RPC v2 (CBOR), CloudWatch's default protocol: the path names the operation.
+        operation, params, protocol = rpc_v2.group("operation"), {}, "json"
     elif service == "xray":
         operation = _XRAY_PATHS.get(environ.get("PATH_INFO", ""), "")
         params, protocol = {}, "rest-json"

@@ -202,6 +202,11 @@ def _environ(target: str = "", body: bytes = b"", path: str = "/", **extra: str)
             [("logs:PutLogEvents", f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/g:log-stream:s")],
         ),
         ("xray", _environ(path="/TraceSegments"), [("xray:PutTraceSegments", "*")]),
+        (
+            "monitoring",
+            _environ(path="/service/GraniteServiceVersion20100801/operation/PutMetricData"),
+            [("cloudwatch:PutMetricData", "*")],
+        ),
     ],
 )
 def test_a_request_is_named_by_its_action_and_real_resource_arn(
