@@ -233,24 +233,28 @@ def check_request(environ: dict[str, Any]) -> tuple[int, dict[str, str], bytes] 
         body = _read_body(environ)
     call = iam_requests.describe_request(environ, body, service, caller.account, region)
     for action, resource in call.checks:
-        denial = authorize(caller, action, _resolve(action, resource, caller.account, region))
-        if denial is None:
-            denial = _authorize_kms_of(caller, action, resource, region)
+        key_arn = _key_arn(action, resource, caller.account, region)
+        if key_arn is not None:  # a KMS call: the key policy has its say too
+            denial = authorize_kms(caller, action, key_arn)
+        else:
+            denial = authorize(caller, action, resource) or _authorize_kms_of(
+                caller, action, resource, region
+            )
         if denial is not None:
             return denial_response(call, denial)
     return None
 
 
-def _resolve(action: str, resource: str, account: str, region: str) -> str:
-    """A KMS key named by alias or id becomes its key ARN, as KMS authorizes it."""
+def _key_arn(action: str, resource: str, account: str, region: str) -> str | None:
+    """The ARN of the key a KMS call names (by id, ARN, alias), as KMS authorizes it; else None."""
     if not action.startswith("kms:") or resource == "*":
-        return resource
+        return None
     from moto.kms.models import kms_backends
 
     try:
         return str(kms_backends[account][region].describe_key(resource).arn)
-    except Exception:
-        return resource
+    except Exception:  # no such key: KMS itself answers NotFoundException
+        return None
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -306,6 +310,10 @@ def state_machine_clients() -> Callable[..., Any]:
     """A ``boto_client_for`` for moto's Step Functions interpreter that signs with the role."""
     import boto3
     from botocore.config import Config
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+
+    # As moto's own clients: no retries (the state machine's Retry decides), its timeouts.
+    timeout = TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         credentials: dict[str, str] = {}
@@ -322,8 +330,8 @@ def state_machine_clients() -> Callable[..., Any]:
             config=Config(
                 parameter_validation=False,
                 retries={"max_attempts": 0, "total_max_attempts": 1},
-                connect_timeout=60,
-                read_timeout=60,
+                connect_timeout=timeout,
+                read_timeout=timeout,
             ),
         )
 
