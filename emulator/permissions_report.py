@@ -147,9 +147,12 @@ def explanation(role_name: str, action: str) -> str | None:
     )
 
 
-def build_report(roles: dict[str, tuple[Statement, ...]]) -> dict[str, Any]:
-    """The permissions report for ``roles`` (role ARN -> identity-policy statements)."""
-    recorded, resource_policy_denials = ledger.snapshot()
+def build_report(
+    roles: dict[str, tuple[Statement, ...]], recorded_by: Ledger | None = None
+) -> dict[str, Any]:
+    """The permissions report for ``roles`` (role ARN -> identity-policy statements), from
+    what ``recorded_by`` (default: the server's ``ledger``) saw."""
+    recorded, resource_policy_denials = (recorded_by or ledger).snapshot()
     report_roles = {}
     totals = {"roles": 0, "statements": 0, "grants": 0, "used": 0, "explained": 0, "unused": 0}
     denied_total = 0
