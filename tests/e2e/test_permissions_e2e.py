@@ -22,6 +22,7 @@ from emulator import (
     http_request,
     read_permissions_report,
     structured_log_records,
+    wait_for,
     wait_for_execution,
     wait_for_item,
 )
@@ -66,6 +67,15 @@ def without_workflow_topic_key_grant(resources: Resources) -> None:
     kept = [s for s in statements if "kms:GenerateDataKey" not in s["Action"]]
     assert len(kept) == len(statements) - 1
     statements[:] = kept
+
+
+def without_stream_on_failure_send(resources: Resources) -> None:
+    """The stream function's role loses sqs:SendMessage on the mapping's on-failure queue."""
+    for statement in _statements(resources, "StreamFunctionExecutionRoleDefaultPolicy"):
+        if "sqs:GetQueueUrl" in statement["Action"]:
+            statement["Action"].remove("sqs:SendMessage")
+            return
+    raise AssertionError("the stream function's role has no on-failure queue grant")
 
 
 def without_http_post_permission(resources: Resources) -> None:
@@ -218,3 +228,25 @@ def test_without_its_lambda_permission_the_route_answers_500_without_invoking_th
         f":function:{_physical(weak, 'AWS::Lambda::Function', 'ApiFunction')}"
     )
     assert refusal["source"].endswith("/$default/POST/orders")
+
+
+def test_without_its_send_grant_the_stream_mapping_loses_the_failed_record_as_lambda_would(
+    emulator: Emulator, deploy_weakened: Deploy
+) -> None:
+    weak = deploy_weakened("OrdersSampleNoOnFailureSend", without_stream_on_failure_send)
+    emulator.client("dynamodb").put_item(
+        TableName=weak.outputs["OrdersTableName"], Item={"order_id": {"S": "poison"}}
+    )
+
+    def denied() -> list[dict[str, Any]] | None:
+        report = read_permissions_report(emulator, weak)
+        return _denials(report, "StreamFunctionExecutionRole") or None
+
+    [denial] = wait_for(denied, "the on-failure send to be denied", FLOW_TIMEOUT_SECONDS, emulator)
+    queue_url = _physical(weak, "AWS::SQS::Queue", "NewOrdersOnFailureQueue")
+    queue_arn = emulator.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    assert (denial["action"], denial["resource"]) == ("sqs:SendMessage", queue_arn)
+    messages = emulator.client("sqs").receive_message(QueueUrl=queue_url, WaitTimeSeconds=0)
+    assert "Messages" not in messages
