@@ -140,7 +140,7 @@ def test_the_sample_flows_are_never_denied_and_use_the_topic_key_grant(
 
     report = read_permissions_report(emulator, stack)
     assert report["enforced"] is True
-    assert report["summary"]["roles"] == 8
+    assert report["summary"]["roles"] == len(stack.physical_ids_of_type("AWS::IAM::Role")) > 0
     assert report["summary"]["denied"] == 0, report["roles"]
     assert report["summary"]["resource_policy_denied"] == 0
     workflow = next(r for arn, r in report["roles"].items() if "OrderWorkflow" in arn)
