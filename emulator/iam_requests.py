@@ -17,6 +17,7 @@ fails loudly rather than passing unchecked.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from dataclasses import dataclass
@@ -130,7 +131,8 @@ def _resources(
         named = params.get("stateMachineArn") or params.get("executionArn")
         return [str(named)] if named else ["*"]
     if prefix == "kms":
-        return [str(params["KeyId"])] if params.get("KeyId") else ["*"]
+        key = params.get("KeyId") or _key_of_ciphertext(params.get("CiphertextBlob"))
+        return [str(key)] if key else ["*"]
     if prefix == "logs":
         return [_log_resource(arn, params)]
     if prefix == "sts" and params.get("RoleArn"):
@@ -153,6 +155,18 @@ def _dynamodb_resources(arn: str, params: dict[str, Any]) -> list[str]:
         index = params.get("IndexName")
         resources.append(f"{table_arn}/index/{index}" if index else table_arn)
     return resources or ["*"]
+
+
+def _key_of_ciphertext(blob: Any) -> str | None:
+    """The key id a ciphertext names (``Decrypt`` takes no ``KeyId``): moto's ciphertext
+    blobs start with the 36-character key id."""
+    if not isinstance(blob, str):
+        return None
+    try:
+        key_id = base64.b64decode(blob)[:36].decode("ascii")
+    except ValueError:
+        return None
+    return key_id if re.fullmatch(r"[0-9a-f-]{36}", key_id) else None
 
 
 def _queue_arn(params: dict[str, Any], account: str, region: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from typing import Any
@@ -200,6 +201,16 @@ def _environ(target: str = "", body: bytes = b"", path: str = "/", **extra: str)
             "logs",
             _environ("Logs_20140328.PutLogEvents", b'{"logGroupName": "/g", "logStreamName": "s"}'),
             [("logs:PutLogEvents", f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/g:log-stream:s")],
+        ),
+        (
+            "kms",
+            _environ(
+                "TrentService.Decrypt",
+                json.dumps(
+                    {"CiphertextBlob": base64.b64encode(KEY.split("/")[1].encode() + b"x").decode()}
+                ).encode(),
+            ),
+            [("kms:Decrypt", KEY.split("/")[1])],
         ),
         ("xray", _environ(path="/TraceSegments"), [("xray:PutTraceSegments", "*")]),
         (
