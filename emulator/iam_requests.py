@@ -135,6 +135,16 @@ def _resources(
         return [str(key)] if key else ["*"]
     if prefix == "logs":
         return [_log_resource(arn, params)]
+    if prefix == "events":
+        buses = [e.get("EventBusName") or "default" for e in params.get("Entries") or []]
+        buses += [params["EventBusName"]] if params.get("EventBusName") else []
+        return [
+            bus if bus.startswith("arn:") else f"{arn}:event-bus/{bus}"
+            for bus in dict.fromkeys(buses)
+        ] or ["*"]
+    if prefix == "ssm":
+        names = params.get("Names") or ([params["Name"]] if params.get("Name") else [])
+        return [f"{arn}:parameter/{n.lstrip('/')}" for n in names] or ["*"]
     if prefix == "sts" and params.get("RoleArn"):
         return [str(params["RoleArn"])]
     return ["*"]

@@ -212,6 +212,16 @@ def _environ(target: str = "", body: bytes = b"", path: str = "/", **extra: str)
             ),
             [("kms:Decrypt", KEY.split("/")[1])],
         ),
+        (
+            "events",
+            _environ("AWSEvents.PutEvents", b'{"Entries": [{"Source": "s", "DetailType": "d"}]}'),
+            [("events:PutEvents", f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default")],
+        ),
+        (
+            "ssm",
+            _environ("AmazonSSM.GetParameter", b'{"Name": "/orders/limit"}'),
+            [("ssm:GetParameter", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/orders/limit")],
+        ),
         ("xray", _environ(path="/TraceSegments"), [("xray:PutTraceSegments", "*")]),
         (
             "monitoring",
