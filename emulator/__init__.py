@@ -69,7 +69,8 @@ What is emulated (moto 5.2.5 and the glue named in parentheses)
   Every call made with a role's credentials is evaluated, before moto serves it, against
   the role's inline and managed policies on the request's real resource ARN (table,
   index, stream, topic, queue, object, bucket, state machine, function and qualifier, key,
-  log group and stream; ``*`` for X-Ray and CloudWatch metrics): explicit deny, allow,
+  log group and stream, event bus, parameter; ``*`` for X-Ray, CloudWatch metrics and
+  calls whose resource ``iam_requests`` does not name): explicit deny, allow,
   ``Action``/``NotAction``, ``Resource``/``NotResource`` wildcards, the string, ARN and
   boolean condition operators. A call on a topic, queue, bucket or table encrypted with
   a customer-managed key also needs the KMS actions the service makes for the caller
