@@ -14,8 +14,9 @@ processes), and the events between services really flow::
 
 Public surface: ``start_emulator`` (``launch_emulator``/``stop_emulator``), ``Emulator``,
 ``deploy_stack`` -> ``DeployedStack``, ``invoke_function`` -> ``FunctionResult``,
-``http_request``, ``wait_for``, ``wait_for_execution``, ``wait_for_item``; ``python -m
-emulator.demo`` walks through OrdersSample. The server and all glue live in a child
+``http_request``, ``wait_for``, ``wait_for_execution``, ``wait_for_item``,
+``read_permissions_report`` (what each role of a stack was granted, used and denied);
+``python -m emulator.demo`` walks through OrdersSample. The server and all glue live in a child
 process (``emulator.moto_process``, ``emulator.glue``); nothing here patches the caller's
 moto.
 
@@ -26,8 +27,8 @@ What is emulated (moto 5.2.5 and the glue named in parentheses)
 - Lambda: Python handlers from the deployed zip, run in warm sandbox processes (one
   cold start per sandbox, module state kept between invocations, more sandboxes for
   concurrent calls) with the function's environment, ``AWS_ENDPOINT_URL`` pointing at the
-  emulator and dummy credentials; results and errors as the Invoke API returns them
-  (``FunctionError: Unhandled``, ``errorType`` = exception class name,
+  emulator and temporary credentials of its execution role; results and errors as the
+  Invoke API returns them (``FunctionError: Unhandled``, ``errorType`` = exception class name,
   ``Sandbox.Timedout`` past the timeout, ``Runtime.ImportModuleError``);
   ``InvocationType=Event`` with two retries, then the ``DeadLetterConfig`` queue or topic;
   logs (START/END/REPORT) to CloudWatch Logs (the ``LoggingConfig`` group) and the server
@@ -62,10 +63,37 @@ What is emulated (moto 5.2.5 and the glue named in parentheses)
   (Lambda, SQS), SQS and Kinesis event source mappings; these run synchronously inside the
   sending request (AWS delivers them asynchronously).
 
+- IAM and KMS permissions of the stack's roles (``iam_enforcement``, ``iam_policies``,
+  ``iam_requests``): functions call with their execution role's temporary credentials
+  (from the emulated STS), Step Functions' integrations with the state machine's role.
+  Every call made with a role's credentials is evaluated, before moto serves it, against
+  the role's inline and managed policies on the request's real resource ARN (table,
+  index, stream, topic, queue, object, bucket, state machine, function and qualifier, key,
+  log group and stream, event bus, parameter; ``*`` for X-Ray, CloudWatch metrics and
+  calls whose resource ``iam_requests`` does not name): explicit deny, allow,
+  ``Action``/``NotAction``, ``Resource``/``NotResource`` wildcards, the string, ARN and
+  boolean condition operators. A call on a topic, queue, bucket or table encrypted with
+  a customer-managed key also needs the KMS actions the service makes for the caller
+  (SNS Publish and SQS SendMessage: ``kms:GenerateDataKey`` + ``kms:Decrypt``;
+  ReceiveMessage, S3 GetObject, DynamoDB: ``kms:Decrypt``; S3 PutObject:
+  ``kms:GenerateDataKey``), allowed by the key policy or, when it delegates to the
+  account, by an identity policy. Denials are answered as each service answers them
+  (``AccessDeniedException``, SNS ``AuthorizationError``/``KMSAccessDenied``, S3
+  ``AccessDenied``...), with AWS's message naming the caller, action and resource. API
+  Gateway and EventBridge invoke a function only if its ``AWS::Lambda::Permission``
+  (principal and ``SourceArn``) allows it; the stream poller, on-failure destinations,
+  dead-letter sends and Lambda's own log writes use the function's role. Every decision
+  feeds the permissions report (``/_emulator/permissions``, ``permissions_report``).
+  ``EMULATOR_IAM=off`` in the environment of ``start_emulator``'s caller turns it off.
+
 What is not emulated
 --------------------
-- IAM: policies are stored, never enforced; every call is allowed. KMS encryption is
-  accepted and not applied.
+- IAM: requests signed with any credentials other than a role's (the user driving the
+  emulator, the deployment) are not checked; resource policies of queues, topics and
+  buckets (placeholders, see below), permission boundaries, session policies, service
+  control policies, condition operators other than the string, ARN and boolean ones,
+  and the global condition keys of a request (only ``aws:SourceArn``/``aws:SourceAccount``
+  of a service invoking a function are set). KMS encryption is checked, not applied.
 - API Gateway authorizers (JWT, Cognito, Lambda, IAM), API keys, request validators,
   throttling, non-proxy integrations: requests reach the function without them.
 - Resource types moto has no model for (e.g. ``AWS::ApiGateway::Account``,
@@ -102,6 +130,7 @@ from emulator.flows import (
     HttpResponse,
     http_request,
     invoke_function,
+    read_permissions_report,
     structured_log_records,
     wait_for,
     wait_for_execution,
@@ -126,6 +155,7 @@ __all__ = [
     "http_request",
     "invoke_function",
     "launch_emulator",
+    "read_permissions_report",
     "start_emulator",
     "stop_emulator",
     "structured_log_records",

@@ -10,10 +10,17 @@ drives every flow, printing what happens and how long it takes:
    status update and SNS notification run (a queue subscribed to the topic for the demo
    shows the notifications);
 3. an order file uploaded under ``uploads/`` reaches the ingest function through
-   EventBridge; its valid orders are stored and go through the workflow too.
+   EventBridge; its valid orders are stored and go through the workflow too;
+4. the failure paths: a poison stream record ends in the stream mapping's on-failure
+   queue, and a failing asynchronous invocation of each function that can fail ends in
+   its dead-letter queue (both sent with the function's role);
+5. the permissions report: for every role of the stack, each granted action used by a
+   flow, explained, or unused, and every denied call; written to
+   ``<CLOUD_ASSEMBLY>/permissions-report.json``.
 
-Exits non-zero if a flow does not complete. The server log (every function's output) is
-kept at ``--log`` (default ``<CLOUD_ASSEMBLY>/emulator-demo.log``).
+Every call runs with IAM and KMS enforced (``emulator.iam_enforcement``). Exits non-zero
+if a flow does not complete or a role of the stack was denied a call. The server log
+(every function's output) is kept at ``--log`` (default ``<CLOUD_ASSEMBLY>/emulator-demo.log``).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from emulator import (
     Emulator,
     deploy_stack,
     http_request,
+    read_permissions_report,
     start_emulator,
     structured_log_records,
     wait_for,
@@ -81,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             order_ids += _ingest_flow(emulator, stack, clock)
             _workflow_outcomes(emulator, stack, order_ids, clock)
             _show_notifications(emulator, notifications, len(order_ids), clock)
+            _failure_paths(emulator, stack, clock)
+            _report_permissions(emulator, stack, Path(args.cloud_assembly), clock)
         except (TimeoutError, AssertionError) as failure:
             clock.step(f"FAILED: {failure}")
             return 1
@@ -176,6 +186,82 @@ def _show_notifications(emulator: Emulator, queue_url: str, expected: int, clock
         body = json.loads(message["Body"])
         clock.step(f"SNS       notification: order {body['order_id']} {body['status']}")
     _expect(len(messages) == expected, f"{len(messages)} notifications, expected {expected}")
+
+
+#: Functions whose handler answers every event (API Gateway calls it synchronously): no
+#: asynchronous invocation of it can fail, so the demo cannot send to its dead-letter queue.
+NEVER_FAILING_FUNCTIONS = ("ApiFunction",)
+
+
+def _failure_paths(emulator: Emulator, stack: DeployedStack, clock: _Clock) -> None:
+    """Drive what only failures use: the stream's on-failure queue and the functions' DLQs."""
+    queues = stack.physical_ids_of_type("AWS::SQS::Queue")
+    emulator.client("dynamodb").put_item(
+        TableName=stack.outputs["OrdersTableName"], Item={"order_id": {"S": "poison-record"}}
+    )
+    clock.step("DynamoDB  PUT a poison record (not an order) straight into the table")
+    lambda_client = emulator.client("lambda")
+    dead_letter_queues = {}
+    for logical_id, function in stack.physical_ids_of_type("AWS::Lambda::Function").items():
+        prefix = logical_id[:-8]  # the logical id without its hash
+        if prefix in NEVER_FAILING_FUNCTIONS:
+            continue
+        lambda_client.invoke(FunctionName=function, InvocationType="Event", Payload=b"{}")
+        dead_letter_queues[prefix] = _queue(queues, f"{prefix}DeadLetterQueue")
+    clock.step(f"Lambda    async invoke with a bad event: {', '.join(dead_letter_queues)}")
+    arrived = _wait_for_message(emulator, _queue(queues, "NewOrdersOnFailureQueue"))
+    clock.step(f"Stream    poison record retried, then sent to the on-failure queue ({arrived})")
+    for queue_url in dead_letter_queues.values():
+        _wait_for_message(emulator, queue_url)
+    clock.step(
+        f"Lambda    {len(dead_letter_queues)} failed events retried twice, then dead-lettered"
+    )
+
+
+def _queue(queues: dict[str, str], logical_prefix: str) -> str:
+    matches = [url for lid, url in queues.items() if lid[:-8] == logical_prefix]
+    _expect(len(matches) == 1, f"{len(matches)} queues named {logical_prefix}")
+    return matches[0]
+
+
+def _wait_for_message(emulator: Emulator, queue_url: str) -> str:
+    sqs = emulator.client("sqs")
+
+    def received() -> str | None:
+        messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages")
+        return f"{len(messages)} message" if messages else None
+
+    return wait_for(received, f"a message in {queue_url}", FLOW_TIMEOUT_SECONDS, emulator)
+
+
+def _report_permissions(
+    emulator: Emulator, stack: DeployedStack, cloud_assembly: Path, clock: _Clock
+) -> None:
+    report = read_permissions_report(emulator, stack)
+    path = cloud_assembly / "permissions-report.json"
+    path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    for role_arn, role in report["roles"].items():
+        counts = {s: sum(g["status"] == s for g in role["grants"]) for s in ("used", "explained")}
+        unused = [g["action"] for g in role["grants"] if g["status"] == "unused"]
+        clock.step(
+            f"IAM       {role_arn.rsplit('/', 1)[-1][:60]}: {counts['used']} used, "
+            f"{counts['explained']} explained, {len(role['denied'])} denied"
+            + (f", UNUSED: {', '.join(unused)}" if unused else "")
+        )
+        for denial in role["denied"]:
+            clock.step(f"IAM       DENIED {denial['message']}")
+    summary = report["summary"]
+    clock.step(
+        f"IAM       {summary['roles']} roles, {summary['statements']} statements granting "
+        f"{summary['grants']} actions: {summary['used']} used by a flow, {summary['explained']} "
+        f"explained, {summary['unused']} unused; {summary['denied']} calls denied, "
+        f"{summary['resource_policy_denied']} invocations refused by a function policy "
+        f"(report: {path})"
+    )
+    _expect(
+        summary["denied"] == 0 and summary["resource_policy_denied"] == 0,
+        "a role of the stack was denied a call its flow makes: a grant is missing",
+    )
 
 
 def _expect(condition: bool, failure: str) -> None:

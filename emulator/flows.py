@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from emulator.deploy import DeployedStack
+from emulator.permissions_report import PERMISSIONS_PATH, STATUSES
 from emulator.server import Emulator
 
 T = TypeVar("T")
@@ -193,3 +195,32 @@ def structured_log_records(
             if isinstance(record, dict) and record.get("message") == message:
                 records.append(record)
     return records
+
+
+def read_permissions_report(
+    emulator: Emulator, stack: DeployedStack | None = None
+) -> dict[str, Any]:
+    """The emulator's permissions report (``emulator.permissions_report``), for the roles
+    of ``stack`` only when given: its ``summary`` is recomputed over those roles."""
+    with urllib.request.urlopen(emulator.endpoint_url + PERMISSIONS_PATH, timeout=10) as response:
+        report: dict[str, Any] = json.loads(response.read())
+    if stack is None:
+        return report
+    names = set(stack.physical_ids_of_type("AWS::IAM::Role").values())
+    roles = {arn: r for arn, r in report["roles"].items() if arn.rsplit("/", 1)[-1] in names}
+    grants = [grant for role in roles.values() for grant in role["grants"]]
+    summary = {
+        "roles": len(roles),
+        "statements": len({(arn, g["statement"]) for arn, r in roles.items() for g in r["grants"]}),
+        "grants": len(grants),
+        **{status: sum(g["status"] == status for g in grants) for status in STATUSES},
+        "denied": sum(len(role["denied"]) for role in roles.values()),
+    }
+    functions = set(stack.physical_ids_of_type("AWS::Lambda::Function").values())
+    refused = [
+        denial
+        for denial in report["resource_policy_denied"]
+        if denial["resource"].rsplit(":", 1)[-1] in functions
+    ]
+    summary["resource_policy_denied"] = len(refused)
+    return {**report, "summary": summary, "roles": roles, "resource_policy_denied": refused}

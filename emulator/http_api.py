@@ -373,6 +373,11 @@ def _invoke(
     function = get_backend(api.backend.account_id, api.backend.region_name).get_function(
         function_arn(integration.integration_uri or "")
     )
+    # IAM: the function's resource policy must let API Gateway invoke it (else AWS answers 500).
+    from emulator.iam_enforcement import api_gateway_may_invoke
+
+    if not api_gateway_may_invoke(function, api.api_id, stage, request.method, request.path):
+        return _INTERNAL_ERROR
     version = integration.payload_format_version or "2.0"
     if version == "1.0":
         event = _event_v1(api, stage, route, request, path_parameters)

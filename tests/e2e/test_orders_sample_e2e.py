@@ -1,14 +1,12 @@
 """OrdersSample end to end: the synthesized template deployed into the local emulator.
 
-One synthesis and one deployment per module; each test drives one flow as a user would
-and checks its outcome in the deployed resources. Skipped only when the emulator cannot start.
+One synthesis and one deployment, shared with the other e2e modules (``conftest``); each
+test drives one flow as a user would and checks its outcome in the deployed resources.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,51 +14,14 @@ import pytest
 from emulator import (
     DeployedStack,
     Emulator,
-    EmulatorStartError,
-    deploy_stack,
     http_request,
-    start_emulator,
     structured_log_records,
     wait_for,
     wait_for_execution,
     wait_for_item,
 )
 
-STACK = "OrdersSample"
 FLOW_TIMEOUT_SECONDS = 60.0
-
-
-@pytest.fixture(scope="module")
-def booting_emulator() -> Iterator[Emulator]:
-    with start_emulator(wait=False) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def cloud_assembly(booting_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Synthesized while the emulator boots: the same app code `make synth` runs.
-    import aws_cdk as cdk
-
-    from orders_sample.stack import OrdersSample
-
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app = cdk.App(outdir=str(outdir), analytics_reporting=False)
-    OrdersSample(app, STACK)
-    app.synth()
-    return outdir
-
-
-@pytest.fixture(scope="module")
-def emulator(booting_emulator: Emulator, cloud_assembly: Path) -> Emulator:
-    try:
-        return booting_emulator.wait_until_ready()
-    except EmulatorStartError as error:
-        pytest.skip(f"the emulator (moto server) cannot start here: {error}")
-
-
-@pytest.fixture(scope="module")
-def stack(emulator: Emulator, cloud_assembly: Path) -> DeployedStack:
-    return deploy_stack(emulator, cloud_assembly, STACK)
 
 
 def order(customer: str, quantity: int) -> dict[str, Any]:
