@@ -17,9 +17,13 @@ CDK ``HttpApi`` with ``HttpLambdaIntegration`` routes:
   its result back to HTTP (a function error becomes ``500 {"message": "Internal Server
   Error"}``, a missing route ``404 {"message": "Not Found"}``).
 
-Not emulated: authorizers (IAM, JWT, Lambda) are not enforced, throttling, CORS
-preflight beyond echoing the API's ``CorsConfiguration``, access logs, custom domains,
-WebSocket APIs, integrations other than Lambda proxy.
+Routes with an authorizer (``AWS::ApiGatewayV2::Authorizer``, modelled here too) are
+authorized before the function is invoked: JWT authorizers and ``AWS_IAM`` routes are
+enforced, Lambda authorizers refuse every request (``emulator.authorizers``).
+
+Not emulated: Lambda authorizers, throttling, CORS preflight beyond echoing the API's
+``CorsConfiguration``, access logs, custom domains, WebSocket APIs, integrations other
+than Lambda proxy.
 """
 
 from __future__ import annotations
@@ -30,9 +34,17 @@ import re
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote
+
+from emulator.authorizers import (
+    Authorization,
+    Refused,
+    authorize_http_route,
+    caller_identity,
+    http_event_authorizer,
+)
 
 #: Path prefix under which the emulator serves APIs: ``/_emulator/execute-api/<api-id>/...``.
 #: (A leading underscore cannot start a bucket name, so no S3 path-style request is taken.)
@@ -213,6 +225,36 @@ def _define_models() -> None:
             )
             return cls(stage.name, {})
 
+    class HttpApiAuthorizerModel(_Resource, CloudFormationModel):  # type: ignore[misc]
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ApiGatewayV2::Authorizer"
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+            cls,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> HttpApiAuthorizerModel:
+            p = cloudformation_json.get("Properties", {})
+            authorizer = _backend(account_id, region_name).create_authorizer(
+                api_id=p["ApiId"],
+                auth_creds_arn=p.get("AuthorizerCredentialsArn"),
+                auth_payload_format_version=p.get("AuthorizerPayloadFormatVersion"),
+                auth_result_ttl=p.get("AuthorizerResultTtlInSeconds"),
+                authorizer_uri=p.get("AuthorizerUri"),
+                authorizer_type=p["AuthorizerType"],
+                enable_simple_response=p.get("EnableSimpleResponses"),
+                identity_source=p.get("IdentitySource"),
+                identity_validation_expr=p.get("IdentityValidationExpression"),
+                jwt_config=p.get("JwtConfiguration"),
+                name=p.get("Name", resource_name),
+            )
+            return cls(authorizer.id, {"AuthorizerId": authorizer.id})
+
 
 # --- the front door ------------------------------------------------------------------
 
@@ -227,6 +269,10 @@ class HttpRequest:
     headers: dict[str, str]
     body: bytes
     source_ip: str
+    #: The path and query exactly as sent (what a SigV4 signature covers).
+    raw_uri: str = ""
+    #: What the route's authorizer passes on to the function.
+    authorization: Authorization = field(default_factory=Authorization)
 
 
 def handle(
@@ -253,6 +299,7 @@ def read_request(environ: dict[str, Any], path: str) -> HttpRequest:
         headers=_headers(environ),
         body=environ["wsgi.input"].read(length) if length else b"",
         source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
+        raw_uri=environ.get("RAW_URI") or environ.get("REQUEST_URI") or "",
     )
 
 
@@ -269,6 +316,14 @@ def serve(api: Any, request: HttpRequest) -> tuple[int, dict[str, str], bytes]:
     if match is None:
         return _NOT_FOUND
     route, path_parameters = match
+    try:
+        authorization = authorize_http_route(
+            api, route, stage_name, request, api.backend.account_id, api.backend.region_name
+        )
+    except Refused as refused:
+        status, headers, body = refused.response
+        return status, {**headers, **cors}, body
+    request = replace(request, authorization=authorization)
     integration_id = (route.target or "").removeprefix("integrations/")
     integration = api.integrations.get(integration_id)
     if integration is None or integration.integration_type != "AWS_PROXY":
@@ -446,6 +501,9 @@ def _event_v2(
         "sourceIp": request.source_ip,
         "userAgent": request.headers.get("user-agent", ""),
     }
+    authorizer = http_event_authorizer(request.authorization, "2.0")
+    if authorizer:
+        context["authorizer"] = authorizer
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route.route_key,
@@ -484,9 +542,13 @@ def _event_v1(
             "identity": {
                 "sourceIp": request.source_ip,
                 "userAgent": request.headers.get("user-agent"),
+                **caller_identity(request.authorization),
             },
         }
     )
+    authorizer = http_event_authorizer(request.authorization, "1.0")
+    if authorizer:
+        context["authorizer"] = authorizer
     return {
         "version": "1.0",
         "resource": route.route_key.partition(" ")[2] or route.route_key,

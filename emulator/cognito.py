@@ -1,0 +1,226 @@
+"""Cognito user pools from CloudFormation that issue real tokens, and the keys that verify them.
+
+moto 5.2.5 has a working cognito-idp backend (users, ``InitiateAuth`` with
+``USER_PASSWORD_AUTH``, RS256 ID and access tokens, a JWKS at
+``/<pool-id>/.well-known/jwks.json``) but no CloudFormation model for
+``AWS::Cognito::UserPool`` or ``AWS::Cognito::UserPoolClient``. This module adds both:
+the pool and the app client a template declares become moto objects, so the ids in the
+stack outputs work with ``admin-create-user``, ``admin-set-user-password`` and
+``initiate-auth`` like on AWS. ``Ref`` gives the pool id and the client id; ``GetAtt``
+gives ``Arn``, ``ProviderName``, ``ProviderURL``, ``UserPoolId`` (pool) and ``ClientId``,
+``ClientSecret``, ``Name`` (client).
+
+Issuer: moto writes ``iss = https://cognito-idp.<region>.amazonaws.com/<pool-id>`` into
+its tokens, which is what Cognito writes and what a JWT authorizer is configured with; no
+mapping is needed there. What the emulator maps, in ``issuer_key_set`` and only there, is
+the way from an issuer URL to its signing keys: API Gateway downloads
+``<issuer>/.well-known/jwks.json`` from the internet; the emulator reads the JWKS of the
+moto pool that URL names (same account and region), the one moto serves at
+``<endpoint>/<pool-id>/.well-known/jwks.json``. An issuer that names no emulated pool has
+no keys, and its tokens are refused.
+
+Known difference: every moto pool signs with the one RSA key shipped with moto (key id
+``dummy``), so a token of another pool carries a valid signature; authorizers still refuse
+it for its issuer, as API Gateway does. That key is public, so anyone can mint tokens the
+emulator accepts: fine for a local emulator, a reason never to trust it as a gate.
+
+Token age: ``set_issue_clock_offset`` makes the pools issue tokens as if it were that many
+seconds later (negative: earlier), for a test or demo to obtain a genuinely expired token
+(``emulator.flows.sign_in(..., signed_in_seconds_ago=...)``) without waiting an hour.
+Only issuance is shifted; authorizers check expiry against the real clock.
+
+Not emulated: the other ``AWS::Cognito::*`` types (domains, groups, resource servers,
+identity pools stay placeholders), pool and client updates and deletion, token validity
+settings of the client (moto issues 1-hour tokens), e-mail and SMS delivery.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+#: The emulator's endpoint that sets the issue clock offset: ``POST {"offset_seconds": N}``.
+CLOCK_PATH = "/_emulator/cognito/issue-clock"
+_ISSUER = re.compile(
+    r"https://cognito-idp\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<pool>[^/]+)$"
+)
+#: CloudFormation properties that are not parameters of CreateUserPool / CreateUserPoolClient.
+_POOL_ONLY_IN_TEMPLATE = ("UserPoolName", "EnabledMfas")
+_CLIENT_ONLY_IN_TEMPLATE = ("UserPoolId", "GenerateSecret")
+
+
+class _ShiftedClock:
+    """Stands in for the ``time`` module in moto's Cognito models (it reads ``time.time()``
+    when it stamps ``iat``/``exp``/``auth_time``)."""
+
+    offset_seconds = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset_seconds
+
+
+_issue_clock = _ShiftedClock()
+
+
+def install() -> None:
+    """Register the pool and client models and shift moto's token clock through ours."""
+    import moto.cognitoidp.models as cognito_models
+    from moto.cloudformation.parsing import get_model_map
+
+    cognito_models.time = _issue_clock  # type: ignore[attr-defined, assignment]
+    _define_models()
+    get_model_map.cache_clear()
+
+
+def set_issue_clock_offset(offset_seconds: float) -> None:
+    """Issue tokens as if the clock read ``offset_seconds`` later (0 restores the real clock)."""
+    _issue_clock.offset_seconds = float(offset_seconds)
+
+
+def handle_clock_request(body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Serve ``CLOCK_PATH``: set the issue clock offset from ``{"offset_seconds": N}``."""
+    try:
+        offset = float(json.loads(body or b"{}")["offset_seconds"])
+    except (ValueError, KeyError, TypeError):
+        message = b'{"message":"send {\\"offset_seconds\\": <number>}"}'
+        return 400, {"content-type": "application/json"}, message
+    set_issue_clock_offset(offset)
+    return (
+        200,
+        {"content-type": "application/json"},
+        json.dumps({"offset_seconds": offset}).encode(),
+    )
+
+
+def issuer_of_pool_arn(pool_arn: str) -> str:
+    """The ``iss`` of the tokens a pool (by ARN) issues: ``https://cognito-idp.<region>...``."""
+    # arn:<partition>:cognito-idp:<region>:<account>:userpool/<pool-id>
+    parts = pool_arn.split(":", 5)
+    return f"https://cognito-idp.{parts[3]}.amazonaws.com/{parts[5].split('/', 1)[1]}"
+
+
+def issuer_key_set(issuer: str, account_id: str) -> dict[str, Any] | None:
+    """The JWKS that ``issuer`` publishes, if it names an emulated pool; else None.
+
+    This is the one place where an issuer URL is mapped to emulated keys (see the module
+    docstring): the pool must exist in ``account_id`` and the issuer's region.
+    """
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
+
+    found = _ISSUER.match(issuer)
+    if found is None:
+        return None
+    backend = cognitoidp_backends[account_id][found.group("region")]
+    if found.group("pool") not in backend.user_pools:
+        return None
+    # What moto serves at /<pool-id>/.well-known/jwks.json (the same for every pool).
+    key_set: dict[str, Any] = json.loads(CognitoIdpJsonWebKeyResponse.json_web_key)
+    return key_set
+
+
+def _define_models() -> None:
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.core.common_models import CloudFormationModel
+
+    class UserPoolModel(CloudFormationModel):  # type: ignore[misc]
+        def __init__(self, pool: Any) -> None:
+            self.pool = pool
+
+        @property
+        def physical_resource_id(self) -> str:
+            return str(self.pool.id)
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "UserPoolName"
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::Cognito::UserPool"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr in ("Arn", "ProviderName", "ProviderURL", "UserPoolId")
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            provider = f"cognito-idp.{self.pool.region}.amazonaws.com/{self.pool.id}"
+            attributes = {
+                "Arn": self.pool.arn,
+                "ProviderName": provider,
+                "ProviderURL": f"https://{provider}",
+                "UserPoolId": self.pool.id,
+            }
+            return str(attributes[attribute_name])
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+            cls,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> UserPoolModel:
+            properties = dict(cloudformation_json.get("Properties", {}))
+            enabled_mfas = properties.get("EnabledMfas") or []
+            config = {k: v for k, v in properties.items() if k not in _POOL_ONLY_IN_TEMPLATE}
+            backend = cognitoidp_backends[account_id][region_name]
+            pool = backend.create_user_pool(resource_name, config)
+            if enabled_mfas:
+                backend.set_user_pool_mfa_config(
+                    pool.id,
+                    sms_config={},
+                    token_config={"Enabled": "SOFTWARE_TOKEN_MFA" in enabled_mfas},
+                    mfa_config=properties.get("MfaConfiguration", "OFF"),
+                )
+            return cls(pool)
+
+    class UserPoolClientModel(CloudFormationModel):  # type: ignore[misc]
+        def __init__(self, client: Any) -> None:
+            self.client = client
+
+        @property
+        def physical_resource_id(self) -> str:
+            return str(self.client.id)
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "ClientName"
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::Cognito::UserPoolClient"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr in ("ClientId", "ClientSecret", "Name")
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            attributes = {
+                "ClientId": self.client.id,
+                "ClientSecret": self.client.secret if self.client.generate_secret else "",
+                "Name": self.client.extended_config.get("ClientName", ""),
+            }
+            return str(attributes[attribute_name])
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+            cls,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> UserPoolClientModel:
+            properties = cloudformation_json.get("Properties", {})
+            config = {k: v for k, v in properties.items() if k not in _CLIENT_ONLY_IN_TEMPLATE}
+            config["ClientName"] = resource_name
+            client = cognitoidp_backends[account_id][region_name].create_user_pool_client(
+                properties["UserPoolId"],
+                str(properties.get("GenerateSecret", False)).lower() == "true",
+                config,
+            )
+            return cls(client)
