@@ -162,15 +162,21 @@ def _caller(key: Any, account_id: str) -> Caller:
 
 def allowed(principal_arn: str, action: str, resource: str) -> bool:
     """Whether the identity policies of ``principal_arn`` allow ``action`` on ``resource``."""
-    decision = False
-    for statement in _statements(_identity_policies(principal_arn)):
+    return policies_allow(_identity_policies(principal_arn), action, resource)
+
+
+def policies_allow(documents: Iterable[Any], action: str, resource: str) -> bool:
+    """Whether policy ``documents`` (JSON text or dicts) allow ``action`` on ``resource``:
+    no matching ``Deny`` and at least one matching ``Allow`` without a ``Condition``."""
+    permitted = False
+    for statement in _statements(documents):
         if not _applies(statement, action, resource):
             continue
         if statement.get("Effect") == "Deny":
             return False
         if statement.get("Effect") == "Allow" and "Condition" not in statement:
-            decision = True
-    return decision
+            permitted = True
+    return permitted
 
 
 def _identity_policies(principal_arn: str) -> list[Any]:
