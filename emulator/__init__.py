@@ -14,7 +14,8 @@ processes), and the events between services really flow::
 
 Public surface: ``start_emulator`` (``launch_emulator``/``stop_emulator``), ``Emulator``,
 ``deploy_stack`` -> ``DeployedStack``, ``invoke_function`` -> ``FunctionResult``,
-``http_request`` (optionally SigV4-signed), ``create_user``, ``sign_in``, ``wait_for``,
+``http_request`` (optionally SigV4-signed), ``create_user_pool``, ``add_app_client``,
+``create_user``, ``sign_in``, ``wait_for``,
 ``wait_for_execution``, ``wait_for_item``; ``python -m
 emulator.demo`` walks through OrdersSample. The server and all glue live in a child
 process (``emulator.moto_process``, ``emulator.glue``); nothing here patches the caller's
@@ -115,7 +116,9 @@ from emulator.deploy import DeployedStack, DeployError, deploy_stack
 from emulator.flows import (
     FunctionResult,
     HttpResponse,
+    add_app_client,
     create_user,
+    create_user_pool,
     http_request,
     invoke_function,
     sign_in,
@@ -139,7 +142,9 @@ __all__ = [
     "EmulatorStartError",
     "FunctionResult",
     "HttpResponse",
+    "add_app_client",
     "create_user",
+    "create_user_pool",
     "deploy_stack",
     "http_request",
     "invoke_function",

@@ -190,29 +190,20 @@ def authorize_rest_method(
 ) -> Authorization:
     """Authorize ``request`` for a REST API ``method`` (moto's Method) or raise ``Refused``."""
     kind = (method.authorization_type or "NONE").upper()
-    if kind == "NONE":
-        return Authorization()
-    if kind == "AWS_IAM":
-        from emulator import execute_api_iam
-
-        return Authorization(
-            caller=execute_api_iam.authorize(
-                request, api.id, stage, account_id, region, rest_api=True
-            )
-        )
+    untokened = _without_token(kind, request, api.id, stage, account_id, region, rest_api=True)
+    if untokened is not None:
+        return untokened
     authorizer = api.authorizers.get(method.authorizer_id or "")
     if kind != "COGNITO_USER_POOLS" or authorizer is None:
         _not_emulated(f"{kind} authorizer {method.authorizer_id!r} of REST API {api.id}")
     token = _identity(request, authorizer.identity_source or "method.request.header.Authorization")
     if not token or not _validation_expression_matches(authorizer, token):
         raise Refused(401, UNAUTHORIZED)
-    from emulator import cognito
+    from emulator.cognito import issuer_of_pool_arn
 
-    issuers = [cognito.issuer_of_pool_arn(arn) for arn in authorizer.provider_arns or []]
+    issuers = [issuer_of_pool_arn(arn) for arn in authorizer.provider_arns or []]
     try:
-        claims = verified_claims(
-            token, issuers, lambda iss: cognito.issuer_key_set(iss, account_id), time.time()
-        )
+        claims = _pool_claims(token, issuers, account_id)
         scopes = list(method.authorization_scopes or [])
         _check_rest_token_use(claims, scopes)
     except TokenRejected as rejected:
@@ -246,16 +237,9 @@ def authorize_http_route(
 ) -> Authorization:
     """Authorize ``request`` for an HTTP API ``route`` (moto's Route) or raise ``Refused``."""
     kind = (route.authorization_type or "NONE").upper()
-    if kind == "NONE":
-        return Authorization()
-    if kind == "AWS_IAM":
-        from emulator import execute_api_iam
-
-        return Authorization(
-            caller=execute_api_iam.authorize(
-                request, api.api_id, stage, account_id, region, rest_api=False
-            )
-        )
+    untokened = _without_token(kind, request, api.api_id, stage, account_id, region, rest_api=False)
+    if untokened is not None:
+        return untokened
     authorizer = api.authorizers.get(route.authorizer_id or "")
     if kind != "JWT" or authorizer is None or not authorizer.jwt_config:
         _not_emulated(f"{kind} authorizer {route.authorizer_id!r} of HTTP API {api.api_id}")
@@ -266,12 +250,8 @@ def authorize_http_route(
     token = raw[len("Bearer ") :] if raw.lower().startswith("bearer ") else raw
     config = authorizer.jwt_config
     issuer, audiences = config.get("Issuer", ""), config.get("Audience") or []
-    from emulator import cognito
-
     try:
-        claims = verified_claims(
-            token, [issuer], lambda iss: cognito.issuer_key_set(iss, account_id), time.time()
-        )
+        claims = _pool_claims(token, [issuer], account_id)
         if not audience_matches(claims, audiences):
             raise TokenRejected(INVALID_AUDIENCE)
     except TokenRejected as rejected:
@@ -290,6 +270,33 @@ def authorize_http_route(
 
 
 # --- shared ----------------------------------------------------------------------------
+
+
+def _without_token(
+    kind: str,
+    request: Any,
+    api_id: str,
+    stage: str,
+    account_id: str,
+    region: str,
+    rest_api: bool,
+) -> Authorization | None:
+    """``NONE`` and ``AWS_IAM``, alike on both kinds of API; None for token authorizers."""
+    if kind == "NONE":
+        return Authorization()
+    if kind != "AWS_IAM":
+        return None
+    from emulator import execute_api_iam
+
+    caller = execute_api_iam.authorize(request, api_id, stage, account_id, region, rest_api)
+    return Authorization(caller=caller)
+
+
+def _pool_claims(token: str, issuers: Collection[str], account_id: str) -> dict[str, Any]:
+    """``verified_claims`` against the keys of the emulated pools (``cognito.issuer_key_set``)."""
+    from emulator.cognito import issuer_key_set
+
+    return verified_claims(token, issuers, lambda iss: issuer_key_set(iss, account_id), time.time())
 
 
 def _identity(request: Any, source: str) -> str:

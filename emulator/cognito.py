@@ -125,35 +125,14 @@ def _define_models() -> None:
     from moto.cognitoidp.models import cognitoidp_backends
     from moto.core.common_models import CloudFormationModel
 
-    class UserPoolModel(CloudFormationModel):  # type: ignore[misc]
-        def __init__(self, pool: Any) -> None:
-            self.pool = pool
+    from emulator.cloudformation_models import CreatedResource
 
-        @property
-        def physical_resource_id(self) -> str:
-            return str(self.pool.id)
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return "UserPoolName"
+    class UserPoolModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
+        name_property = "UserPoolName"
 
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::Cognito::UserPool"
-
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return attr in ("Arn", "ProviderName", "ProviderURL", "UserPoolId")
-
-        def get_cfn_attribute(self, attribute_name: str) -> str:
-            provider = f"cognito-idp.{self.pool.region}.amazonaws.com/{self.pool.id}"
-            attributes = {
-                "Arn": self.pool.arn,
-                "ProviderName": provider,
-                "ProviderURL": f"https://{provider}",
-                "UserPoolId": self.pool.id,
-            }
-            return str(attributes[attribute_name])
 
         @classmethod
         def create_from_cloudformation_json(  # type: ignore[override]
@@ -176,35 +155,21 @@ def _define_models() -> None:
                     token_config={"Enabled": "SOFTWARE_TOKEN_MFA" in enabled_mfas},
                     mfa_config=properties.get("MfaConfiguration", "OFF"),
                 )
-            return cls(pool)
+            provider = f"cognito-idp.{region_name}.amazonaws.com/{pool.id}"
+            attributes = {
+                "Arn": pool.arn,
+                "ProviderName": provider,
+                "ProviderURL": f"https://{provider}",
+                "UserPoolId": pool.id,
+            }
+            return cls(pool.id, attributes)
 
-    class UserPoolClientModel(CloudFormationModel):  # type: ignore[misc]
-        def __init__(self, client: Any) -> None:
-            self.client = client
-
-        @property
-        def physical_resource_id(self) -> str:
-            return str(self.client.id)
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return "ClientName"
+    class UserPoolClientModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
+        name_property = "ClientName"
 
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::Cognito::UserPoolClient"
-
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return attr in ("ClientId", "ClientSecret", "Name")
-
-        def get_cfn_attribute(self, attribute_name: str) -> str:
-            attributes = {
-                "ClientId": self.client.id,
-                "ClientSecret": self.client.secret if self.client.generate_secret else "",
-                "Name": self.client.extended_config.get("ClientName", ""),
-            }
-            return str(attributes[attribute_name])
 
         @classmethod
         def create_from_cloudformation_json(  # type: ignore[override]
@@ -223,4 +188,9 @@ def _define_models() -> None:
                 str(properties.get("GenerateSecret", False)).lower() == "true",
                 config,
             )
-            return cls(client)
+            attributes = {
+                "ClientId": client.id,
+                "ClientSecret": client.secret if client.generate_secret else "",
+                "Name": resource_name,
+            }
+            return cls(client.id, attributes)

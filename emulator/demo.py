@@ -34,6 +34,7 @@ from emulator import (
     DeployedStack,
     Emulator,
     create_user,
+    create_user_pool,
     deploy_stack,
     http_request,
     sign_in,
@@ -161,11 +162,7 @@ def _refused_tokens(emulator: Emulator, stack: DeployedStack, id_token: str, clo
 
 
 def _other_pool_token(emulator: Emulator) -> str:
-    cognito = emulator.client("cognito-idp")
-    pool = cognito.create_user_pool(PoolName="another-pool")["UserPool"]["Id"]
-    client = cognito.create_user_pool_client(
-        UserPoolId=pool, ClientName="another-app", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
-    )["UserPoolClient"]["ClientId"]
+    pool, client = create_user_pool(emulator, "another-pool")
     create_user(emulator, pool, USERNAME, PASSWORD)
     return str(sign_in(emulator, client, USERNAME, PASSWORD)["IdToken"])
 

@@ -157,6 +157,20 @@ def create_user(emulator: Emulator, user_pool_id: str, username: str, password: 
     )
 
 
+def create_user_pool(emulator: Emulator, name: str) -> tuple[str, str]:
+    """A new user pool outside any stack, with one app client; ``(pool id, client id)``."""
+    pool_id = emulator.client("cognito-idp").create_user_pool(PoolName=name)["UserPool"]["Id"]
+    return str(pool_id), add_app_client(emulator, pool_id, f"{name}-client")
+
+
+def add_app_client(emulator: Emulator, user_pool_id: str, name: str) -> str:
+    """Add an app client that signs in with ``USER_PASSWORD_AUTH`` to a pool; its id."""
+    client = emulator.client("cognito-idp").create_user_pool_client(
+        UserPoolId=user_pool_id, ClientName=name, ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )
+    return str(client["UserPoolClient"]["ClientId"])
+
+
 def sign_in(
     emulator: Emulator,
     client_id: str,

@@ -45,6 +45,7 @@ from emulator.authorizers import (
     caller_identity,
     http_event_authorizer,
 )
+from emulator.cloudformation_models import CreatedResource
 
 #: Path prefix under which the emulator serves APIs: ``/_emulator/execute-api/<api-id>/...``.
 #: (A leading underscore cannot start a bucket name, so no S3 path-style request is taken.)
@@ -75,32 +76,7 @@ def _backend(account_id: str, region: str) -> Any:
 def _define_models() -> None:
     from moto.core.common_models import CloudFormationModel
 
-    class _Resource:
-        """What CloudFormation keeps for one resource: its physical id and attributes.
-
-        A mixin: moto finds models among the direct subclasses of CloudFormationModel.
-        """
-
-        def __init__(self, physical_id: str, attributes: dict[str, str]) -> None:
-            self._physical_id = physical_id
-            self._attributes = attributes
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self._physical_id
-
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return True
-
-        def get_cfn_attribute(self, attribute_name: str) -> str:
-            return self._attributes[attribute_name]
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return ""
-
-    class HttpApiModel(_Resource, CloudFormationModel):  # type: ignore[misc]
+    class HttpApiModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::ApiGatewayV2::Api"
@@ -129,7 +105,7 @@ def _define_models() -> None:
             )
             return cls(api.api_id, {"ApiId": api.api_id, "ApiEndpoint": api.api_endpoint})
 
-    class HttpApiIntegrationModel(_Resource, CloudFormationModel):  # type: ignore[misc]
+    class HttpApiIntegrationModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::ApiGatewayV2::Integration"
@@ -166,7 +142,7 @@ def _define_models() -> None:
             )
             return cls(integration.id, {"IntegrationId": integration.id})
 
-    class HttpApiRouteModel(_Resource, CloudFormationModel):  # type: ignore[misc]
+    class HttpApiRouteModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::ApiGatewayV2::Route"
@@ -197,7 +173,7 @@ def _define_models() -> None:
             )
             return cls(route.route_id, {"RouteId": route.route_id})
 
-    class HttpApiStageModel(_Resource, CloudFormationModel):  # type: ignore[misc]
+    class HttpApiStageModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::ApiGatewayV2::Stage"
@@ -225,7 +201,7 @@ def _define_models() -> None:
             )
             return cls(stage.name, {})
 
-    class HttpApiAuthorizerModel(_Resource, CloudFormationModel):  # type: ignore[misc]
+    class HttpApiAuthorizerModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::ApiGatewayV2::Authorizer"

@@ -36,6 +36,7 @@ from emulator.authorizers import (
     caller_identity,
     rest_event_authorizer,
 )
+from emulator.cloudformation_models import CreatedResource
 from emulator.http_api import (
     HttpRequest,
     best_match,
@@ -74,17 +75,8 @@ def install() -> None:
 def _define_stage_model() -> None:
     from moto.core.common_models import CloudFormationModel
 
-    class RestApiStageModel(CloudFormationModel):  # type: ignore[misc]
-        def __init__(self, stage_name: str) -> None:
-            self.stage_name = stage_name
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self.stage_name
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return "StageName"
+    class RestApiStageModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
+        name_property = "StageName"
 
         @staticmethod
         def cloudformation_type() -> str:
@@ -115,28 +107,12 @@ def _define_stage_model() -> None:
 def _define_authorizer_model() -> None:
     from moto.core.common_models import CloudFormationModel
 
-    class RestApiAuthorizerModel(CloudFormationModel):  # type: ignore[misc]
-        def __init__(self, authorizer_id: str) -> None:
-            self.authorizer_id = authorizer_id
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self.authorizer_id
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return "Name"
+    class RestApiAuthorizerModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
+        name_property = "Name"
 
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::ApiGateway::Authorizer"
-
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return attr == "AuthorizerId"
-
-        def get_cfn_attribute(self, attribute_name: str) -> str:
-            return self.authorizer_id
 
         @classmethod
         def create_from_cloudformation_json(  # type: ignore[override]
@@ -161,7 +137,7 @@ def _define_authorizer_model() -> None:
             )
             # moto 5.2.5 misspells this keyword on the way in and drops the value.
             authorizer.identity_validation_expression = p.get("IdentityValidationExpression")
-            return cls(str(authorizer.id))
+            return cls(str(authorizer.id), {"AuthorizerId": str(authorizer.id)})
 
 
 def _keep_method_authorizers() -> None:

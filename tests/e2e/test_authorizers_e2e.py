@@ -14,7 +14,16 @@ from typing import Any
 
 import pytest
 
-from emulator import DeployedStack, Emulator, HttpResponse, create_user, http_request, sign_in
+from emulator import (
+    DeployedStack,
+    Emulator,
+    HttpResponse,
+    add_app_client,
+    create_user,
+    create_user_pool,
+    http_request,
+    sign_in,
+)
 
 from .conftest import PASSWORD, USERNAME, authorization
 
@@ -61,11 +70,7 @@ def forge(token: str) -> str:
 @pytest.fixture(scope="module")
 def other_pool_token(emulator: Emulator) -> str:
     """An ID token of a user of another pool in the same account and region."""
-    cognito = emulator.client("cognito-idp")
-    pool_id = cognito.create_user_pool(PoolName="another-pool")["UserPool"]["Id"]
-    client_id = cognito.create_user_pool_client(
-        UserPoolId=pool_id, ClientName="another-app", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
-    )["UserPoolClient"]["ClientId"]
+    pool_id, client_id = create_user_pool(emulator, "another-pool")
     create_user(emulator, pool_id, "stranger", PASSWORD)
     return str(sign_in(emulator, client_id, "stranger", PASSWORD)["IdToken"])
 
@@ -73,11 +78,7 @@ def other_pool_token(emulator: Emulator) -> str:
 @pytest.fixture(scope="module")
 def other_client_token(emulator: Emulator, stack: DeployedStack, tokens: dict[str, str]) -> str:
     """An ID token of the sample's user, signed in through another app client of its pool."""
-    client_id = emulator.client("cognito-idp").create_user_pool_client(
-        UserPoolId=stack.outputs["UserPoolId"],
-        ClientName="another-app",
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"],
-    )["UserPoolClient"]["ClientId"]
+    client_id = add_app_client(emulator, stack.outputs["UserPoolId"], "another-app")
     return str(sign_in(emulator, client_id, USERNAME, PASSWORD)["IdToken"])
 
 

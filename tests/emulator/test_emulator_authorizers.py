@@ -13,7 +13,15 @@ from typing import Any
 
 import pytest
 
-from emulator import DeployedStack, Emulator, create_user, deploy_stack, http_request, sign_in
+from emulator import (
+    DeployedStack,
+    Emulator,
+    HttpResponse,
+    create_user,
+    deploy_stack,
+    http_request,
+    sign_in,
+)
 
 from .auth_stack import SIGNIN_SCOPE, STACK_NAME
 
@@ -198,16 +206,17 @@ def user(emulator: Emulator, stack: DeployedStack) -> str:
     return "echo-user"
 
 
+def call_jwt_api(emulator: Emulator, stack: DeployedStack, user: str, client: str) -> HttpResponse:
+    """``GET /echo`` on the JWT-authorized API with the user's ID token from ``client``."""
+    tokens = sign_in(emulator, stack.outputs[client], user, PASSWORD)
+    bearer = {"Authorization": f"Bearer {tokens['IdToken']}"}
+    return http_request(emulator, "GET", echo_url(stack, "JwtHttp"), headers=bearer)
+
+
 def test_the_jwt_authorizer_passes_the_claims_to_the_function(
     emulator: Emulator, stack: DeployedStack, user: str
 ) -> None:
-    tokens = sign_in(emulator, stack.outputs["AppClientId"], user, PASSWORD)
-    response = http_request(
-        emulator,
-        "GET",
-        echo_url(stack, "JwtHttp"),
-        headers={"Authorization": f"Bearer {tokens['IdToken']}"},
-    )
+    response = call_jwt_api(emulator, stack, user, "AppClientId")
     assert response.status == 200, response
     jwt = response.json()["authorizer"]["jwt"]
     assert jwt["claims"]["aud"] == stack.outputs["AppClientId"]
@@ -219,18 +228,10 @@ def test_the_jwt_authorizer_passes_the_claims_to_the_function(
 def test_the_jwt_authorizer_refuses_a_token_of_another_app_client(
     emulator: Emulator, stack: DeployedStack, user: str
 ) -> None:
-    tokens = sign_in(emulator, stack.outputs["OtherClientId"], user, PASSWORD)
-    response = http_request(
-        emulator,
-        "GET",
-        echo_url(stack, "JwtHttp"),
-        headers={"Authorization": f"Bearer {tokens['IdToken']}"},
-    )
+    response = call_jwt_api(emulator, stack, user, "OtherClientId")
     assert (response.status, response.json()) == (401, {"message": "Unauthorized"})
-    assert (
-        'error_description="the token does not have a valid audience"'
-        in (response.headers["www-authenticate"])
-    )
+    challenge = response.headers["www-authenticate"]
+    assert 'error_description="the token does not have a valid audience"' in challenge
 
 
 def test_a_scoped_cognito_method_takes_an_access_token_with_the_scope_not_an_id_token(

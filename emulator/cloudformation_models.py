@@ -1,0 +1,34 @@
+"""What every CloudFormation model of the glue keeps for one resource: its id and attributes."""
+
+from __future__ import annotations
+
+
+class CreatedResource:
+    """A resource the glue created for CloudFormation: its physical id (what ``Ref`` gives)
+    and its ``GetAtt`` attributes.
+
+    A mixin, listed before ``CloudFormationModel`` (moto finds models among the direct
+    subclasses of that class): ``class ThingModel(CreatedResource, CloudFormationModel)``.
+    """
+
+    #: The property CloudFormation names the resource by; "" lets it generate the name.
+    name_property = ""
+
+    def __init__(self, physical_id: str, attributes: dict[str, str] | None = None) -> None:
+        self._physical_id = physical_id
+        self._attributes = attributes or {}
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self._physical_id
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return True
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self._attributes[attribute_name]
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.name_property
