@@ -135,15 +135,9 @@ def _define_models() -> None:
             return "AWS::Cognito::UserPool"
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
+        def create(
+            cls, properties: dict[str, Any], resource_name: str, account_id: str, region_name: str
         ) -> UserPoolModel:
-            properties = dict(cloudformation_json.get("Properties", {}))
             enabled_mfas = properties.get("EnabledMfas") or []
             config = {k: v for k, v in properties.items() if k not in _POOL_ONLY_IN_TEMPLATE}
             backend = cognitoidp_backends[account_id][region_name]
@@ -172,15 +166,9 @@ def _define_models() -> None:
             return "AWS::Cognito::UserPoolClient"
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
+        def create(
+            cls, properties: dict[str, Any], resource_name: str, account_id: str, region_name: str
         ) -> UserPoolClientModel:
-            properties = cloudformation_json.get("Properties", {})
             config = {k: v for k, v in properties.items() if k not in _CLIENT_ONLY_IN_TEMPLATE}
             config["ClientName"] = resource_name
             client = cognitoidp_backends[account_id][region_name].create_user_pool_client(

@@ -82,15 +82,9 @@ def _define_models() -> None:
             return "AWS::ApiGatewayV2::Api"
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
+        def create(
+            cls, properties: dict[str, Any], resource_name: str, account_id: str, region_name: str
         ) -> HttpApiModel:
-            properties = cloudformation_json.get("Properties", {})
             api = _backend(account_id, region_name).create_api(
                 api_key_selection_expression=properties.get("ApiKeySelectionExpression"),
                 cors_configuration=properties.get("CorsConfiguration"),
@@ -111,15 +105,9 @@ def _define_models() -> None:
             return "AWS::ApiGatewayV2::Integration"
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
+        def create(
+            cls, p: dict[str, Any], resource_name: str, account_id: str, region_name: str
         ) -> HttpApiIntegrationModel:
-            p = cloudformation_json.get("Properties", {})
             integration = _backend(account_id, region_name).create_integration(
                 api_id=p["ApiId"],
                 connection_id=p.get("ConnectionId"),
@@ -148,15 +136,9 @@ def _define_models() -> None:
             return "AWS::ApiGatewayV2::Route"
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
+        def create(
+            cls, p: dict[str, Any], resource_name: str, account_id: str, region_name: str
         ) -> HttpApiRouteModel:
-            p = cloudformation_json.get("Properties", {})
             route = _backend(account_id, region_name).create_route(
                 api_id=p["ApiId"],
                 api_key_required=p.get("ApiKeyRequired", False),
@@ -179,15 +161,9 @@ def _define_models() -> None:
             return "AWS::ApiGatewayV2::Stage"
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
+        def create(
+            cls, p: dict[str, Any], resource_name: str, account_id: str, region_name: str
         ) -> HttpApiStageModel:
-            p = cloudformation_json.get("Properties", {})
             config = {
                 "stageName": p["StageName"],
                 "autoDeploy": p.get("AutoDeploy"),
@@ -207,15 +183,9 @@ def _define_models() -> None:
             return "AWS::ApiGatewayV2::Authorizer"
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
+        def create(
+            cls, p: dict[str, Any], resource_name: str, account_id: str, region_name: str
         ) -> HttpApiAuthorizerModel:
-            p = cloudformation_json.get("Properties", {})
             authorizer = _backend(account_id, region_name).create_authorizer(
                 api_id=p["ApiId"],
                 auth_creds_arn=p.get("AuthorizerCredentialsArn"),

@@ -83,15 +83,9 @@ def _define_stage_model() -> None:
             return "AWS::ApiGateway::Stage"
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
+        def create(
+            cls, p: dict[str, Any], resource_name: str, account_id: str, region_name: str
         ) -> RestApiStageModel:
-            p = cloudformation_json.get("Properties", {})
             name = p.get("StageName", resource_name)
             _backend(account_id, region_name).create_stage(
                 function_id=p["RestApiId"],
@@ -115,15 +109,9 @@ def _define_authorizer_model() -> None:
             return "AWS::ApiGateway::Authorizer"
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
+        def create(
+            cls, p: dict[str, Any], resource_name: str, account_id: str, region_name: str
         ) -> RestApiAuthorizerModel:
-            p = cloudformation_json.get("Properties", {})
             authorizer = _backend(account_id, region_name).create_authorizer(
                 p["RestApiId"],
                 p.get("Name", resource_name),
