@@ -200,3 +200,38 @@ def test_tokens_issued_now_are_checked_against_the_real_clock(
     now = time.time()
     fresh = token(signing_key, iat=int(now), exp=int(now) + 3600)
     assert verified_claims(fresh, [ISSUER], lambda issuer: key_set, time.time())["iss"] == ISSUER
+
+
+def test_each_payload_format_carries_the_authorizer_where_api_gateway_puts_it() -> None:
+    from emulator.authorizers import (
+        Authorization,
+        Caller,
+        caller_identity,
+        http_event_authorizer,
+        rest_event_authorizer,
+    )
+
+    jwt = Authorization(claims={"sub": "u", "exp": 0}, scopes=["read"])
+    assert http_event_authorizer(jwt, "2.0") == {
+        "jwt": {"claims": {"sub": "u", "exp": "0"}, "scopes": ["read"]}
+    }
+    assert http_event_authorizer(jwt, "1.0") == {
+        "claims": {"sub": "u", "exp": "0"},
+        "scopes": ["read"],
+    }
+    assert rest_event_authorizer(jwt) == {
+        "claims": {"sub": "u", "exp": "Thu Jan 01 00:00:00 UTC 1970"}
+    }
+    arn = "arn:aws:iam::123456789012:user/u"
+    iam = Authorization(caller=Caller("AKIA1", "123456789012", arn, "AIDA1"))
+    assert http_event_authorizer(iam, "2.0")["iam"]["userArn"] == arn
+    assert http_event_authorizer(iam, "1.0") == {}
+    assert caller_identity(iam) == {
+        "accessKey": "AKIA1",
+        "accountId": "123456789012",
+        "caller": "AIDA1",
+        "user": "AIDA1",
+        "userArn": arn,
+    }
+    for nothing in (http_event_authorizer(Authorization(), "2.0"), caller_identity(jwt)):
+        assert nothing == {}
