@@ -35,6 +35,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -223,8 +224,6 @@ def _check_rest_token_use(claims: dict[str, Any], scopes: list[str]) -> None:
 
 
 def _validation_expression_matches(authorizer: Any, token: str) -> bool:
-    import re
-
     expression = authorizer.identity_validation_expression
     return not expression or re.fullmatch(expression, token) is not None
 
