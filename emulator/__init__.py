@@ -69,7 +69,8 @@ What is emulated (moto 5.2.5 and the glue named in parentheses)
   from an IAM user's key or an assumed role's credentials, whose identity policies must
   allow ``execute-api:Invoke`` on the route's ARN (403 otherwise).
 - Cognito: ``AWS::Cognito::UserPool`` and ``UserPoolClient`` become moto pools and clients:
-  users, ``InitiateAuth`` (``USER_PASSWORD_AUTH``), RS256 tokens with Cognito's issuer
+  users, ``InitiateAuth`` (``USER_PASSWORD_AUTH``), RS256 tokens with Cognito's issuer,
+  signed with a key of the pool's own (not the one moto ships) that its JWKS publishes
   (``cognito``).
 - Moto's own delivery: S3 notifications straight to Lambda/SQS/SNS, SNS subscriptions
   (Lambda, SQS), SQS and Kinesis event source mappings; these run synchronously inside the
@@ -82,8 +83,7 @@ What is not emulated
 - API Gateway Lambda authorizers (such routes refuse every request with a 500), API keys,
   resource policies, request validators, throttling, non-proxy integrations; the IAM
   policy check of ``AWS_IAM`` routes ignores conditions (fail closed), permissions
-  boundaries and SCPs. Every moto pool signs with the one public key moto ships, so
-  anyone can mint a token the emulator accepts: it proves configuration, not secrecy.
+  boundaries and SCPs.
 - Resource types moto has no model for (e.g. ``AWS::ApiGateway::Account``,
   ``AWS::S3::BucketPolicy``, ``AWS::SQS::QueuePolicy``, ``AWS::SNS::TopicPolicy``,
   Cognito types other than pools and clients, ``AWS::CloudWatch::Alarm``,

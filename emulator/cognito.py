@@ -14,15 +14,16 @@ Issuer: moto writes ``iss = https://cognito-idp.<region>.amazonaws.com/<pool-id>
 its tokens, which is what Cognito writes and what a JWT authorizer is configured with; no
 mapping is needed there. What the emulator maps, in ``issuer_key_set`` and only there, is
 the way from an issuer URL to its signing keys: API Gateway downloads
-``<issuer>/.well-known/jwks.json`` from the internet; the emulator reads the JWKS of the
-moto pool that URL names (same account and region), the one moto serves at
+``<issuer>/.well-known/jwks.json`` from the internet; the emulator reads the public key of
+the moto pool that URL names (same account and region), the JWKS it also serves at
 ``<endpoint>/<pool-id>/.well-known/jwks.json``. An issuer that names no emulated pool has
 no keys, and its tokens are refused.
 
-Known difference: every moto pool signs with the one RSA key shipped with moto (key id
-``dummy``), so a token of another pool carries a valid signature; authorizers still refuse
-it for its issuer, as API Gateway does. That key is public, so anyone can mint tokens the
-emulator accepts: fine for a local emulator, a reason never to trust it as a gate.
+Signing keys: moto signs every pool's tokens with one RSA key shipped inside moto, which
+anyone could use to mint tokens. The glue gives each pool its own 2048-bit key instead,
+generated when the pool is created and never leaving the server process, so a token of
+another pool, or one signed outside the emulator, fails the signature check as on AWS.
+The key id stays ``dummy``, the one moto writes into token headers.
 
 Token age: ``set_issue_clock_offset`` makes the pools issue tokens as if it were that many
 seconds later (negative: earlier), for a test or demo to obtain a genuinely expired token
@@ -65,13 +66,56 @@ _issue_clock = _ShiftedClock()
 
 
 def install() -> None:
-    """Register the pool and client models and shift moto's token clock through ours."""
+    """Register the pool and client models, give each pool its own signing key, and shift
+    moto's token clock through ours."""
     import moto.cognitoidp.models as cognito_models
+    import moto.cognitoidp.urls as cognito_urls
     from moto.cloudformation.parsing import get_model_map
 
     cognito_models.time = _issue_clock  # type: ignore[attr-defined, assignment]
+    create_user_pool = cognito_models.CognitoIdpBackend.create_user_pool
+
+    def create_with_own_key(backend: Any, name: str, extended_config: dict[str, Any]) -> Any:
+        pool = create_user_pool(backend, name, extended_config)
+        pool.json_web_key = _new_signing_key()
+        return pool
+
+    cognito_models.CognitoIdpBackend.create_user_pool = create_with_own_key  # type: ignore[method-assign, assignment]
+    for path in cognito_urls.url_paths:
+        if path.endswith("/.well-known/jwks.json$"):
+            cognito_urls.url_paths[path] = _serve_key_set
     _define_models()
     get_model_map.cache_clear()
+
+
+def _new_signing_key() -> Any:
+    from joserfc.jwk import RSAKey
+
+    # "dummy": the key id moto writes into every token header.
+    return RSAKey.generate_key(2048, parameters={"kid": "dummy", "alg": "RS256", "use": "sig"})
+
+
+def _pool(region: str, pool_id: str, account_id: str) -> Any:
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    return cognitoidp_backends[account_id][region].user_pools.get(pool_id)
+
+
+def _public_key_set(pool: Any) -> dict[str, Any]:
+    return {"keys": [pool.json_web_key.as_dict(private=False)]}
+
+
+def _serve_key_set(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], str]:
+    """``GET /<pool-id>/.well-known/jwks.json``: the pool's public key, as Cognito serves it."""
+    from urllib.parse import urlparse
+
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+
+    pool_id = urlparse(full_url).path.split("/")[1]
+    pool = _pool(pool_id.split("_")[0], pool_id, DEFAULT_ACCOUNT_ID)
+    if pool is None:
+        return 404, {"Content-Type": "application/json"}, '{"message":"User pool not found"}'
+    return 200, {"Content-Type": "application/json"}, json.dumps(_public_key_set(pool))
 
 
 def set_issue_clock_offset(offset_seconds: float) -> None:
@@ -107,18 +151,9 @@ def issuer_key_set(issuer: str, account_id: str) -> dict[str, Any] | None:
     This is the one place where an issuer URL is mapped to emulated keys (see the module
     docstring): the pool must exist in ``account_id`` and the issuer's region.
     """
-    from moto.cognitoidp.models import cognitoidp_backends
-    from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
-
     found = _ISSUER.match(issuer)
-    if found is None:
-        return None
-    backend = cognitoidp_backends[account_id][found.group("region")]
-    if found.group("pool") not in backend.user_pools:
-        return None
-    # What moto serves at /<pool-id>/.well-known/jwks.json (the same for every pool).
-    key_set: dict[str, Any] = json.loads(CognitoIdpJsonWebKeyResponse.json_web_key)
-    return key_set
+    pool = _pool(found.group("region"), found.group("pool"), account_id) if found else None
+    return None if pool is None else _public_key_set(pool)
 
 
 def _define_models() -> None:

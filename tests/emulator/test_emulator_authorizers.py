@@ -249,3 +249,23 @@ def test_a_scoped_cognito_method_takes_an_access_token_with_the_scope_not_an_id_
     assert claims["scope"] == SIGNIN_SCOPE
     assert claims["client_id"] == stack.outputs["AppClientId"]
     assert claims["exp"].endswith(" UTC " + claims["exp"][-4:])
+
+
+def test_each_pool_signs_with_its_own_key_which_its_jwks_publishes(
+    emulator: Emulator, stack: DeployedStack, user: str
+) -> None:
+    from joserfc import jwt
+    from joserfc.errors import BadSignatureError
+    from joserfc.jwk import KeySet
+    from moto.utilities.utils import load_resource
+
+    token = sign_in(emulator, stack.outputs["AppClientId"], user, PASSWORD)["IdToken"]
+    jwks_url = f"{emulator.endpoint_url}/{stack.outputs['UserPoolId']}/.well-known/jwks.json"
+    published = http_request(emulator, "GET", jwks_url).json()
+    claims = jwt.decode(token, KeySet.import_key_set(published), algorithms=["RS256"]).claims
+    assert claims["iss"].endswith("/" + stack.outputs["UserPoolId"])
+    shipped_with_moto = KeySet.import_key_set(
+        load_resource("cognitoidp/resources/jwks-public.json")
+    )
+    with pytest.raises(BadSignatureError):
+        jwt.decode(token, shipped_with_moto, algorithms=["RS256"])
