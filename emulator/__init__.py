@@ -14,7 +14,8 @@ processes), and the events between services really flow::
 
 Public surface: ``start_emulator`` (``launch_emulator``/``stop_emulator``), ``Emulator``,
 ``deploy_stack`` -> ``DeployedStack``, ``invoke_function`` -> ``FunctionResult``,
-``http_request``, ``wait_for``, ``wait_for_execution``, ``wait_for_item``,
+``http_request`` (optionally SigV4-signed), ``create_user_pool``, ``add_app_client``,
+``create_user``, ``sign_in``, ``wait_for``, ``wait_for_execution``, ``wait_for_item``,
 ``read_permissions_report`` (what each role of a stack was granted, used and denied);
 ``python -m emulator.demo`` walks through OrdersSample. The server and all glue live in a child
 process (``emulator.moto_process``, ``emulator.glue``); nothing here patches the caller's
@@ -59,6 +60,18 @@ What is emulated (moto 5.2.5 and the glue named in parentheses)
   the stack outputs) through Lambda proxy integrations: route/resource matching as API
   Gateway does it, proxy events (HTTP API payload 2.0 or 1.0, REST format), responses,
   API Gateway's 403/404/500/502 answers.
+- API authorization before the function runs (``authorizers``, ``execute_api_iam``): REST
+  Cognito user-pool authorizers (ID token; access token with the method's scopes) and
+  HTTP JWT authorizers (issuer, audience or ``client_id``, scopes) check the RS256
+  signature against the pool's keys and ``exp``/``nbf``/``iat``, and answer 401
+  ``Unauthorized`` as API Gateway does; the claims reach the function in
+  ``requestContext.authorizer``. ``AWS_IAM`` methods and routes take a SigV4 signature
+  from an IAM user's key or an assumed role's credentials, whose identity policies must
+  allow ``execute-api:Invoke`` on the route's ARN (403 otherwise).
+- Cognito: ``AWS::Cognito::UserPool`` and ``UserPoolClient`` become moto pools and clients:
+  users, ``InitiateAuth`` (``USER_PASSWORD_AUTH``), RS256 tokens with Cognito's issuer,
+  signed with a key of the pool's own (not the one moto ships) that its JWKS publishes
+  (``cognito``).
 - Moto's own delivery: S3 notifications straight to Lambda/SQS/SNS, SNS subscriptions
   (Lambda, SQS), SQS and Kinesis event source mappings; these run synchronously inside the
   sending request (AWS delivers them asynchronously).
@@ -94,11 +107,13 @@ What is not emulated
   control policies, condition operators other than the string, ARN and boolean ones,
   and the global condition keys of a request (only ``aws:SourceArn``/``aws:SourceAccount``
   of a service invoking a function are set). KMS encryption is checked, not applied.
-- API Gateway authorizers (JWT, Cognito, Lambda, IAM), API keys, request validators,
-  throttling, non-proxy integrations: requests reach the function without them.
+- API Gateway Lambda authorizers (such routes refuse every request with a 500), API keys,
+  resource policies, request validators, throttling, non-proxy integrations; the IAM
+  policy check of ``AWS_IAM`` routes ignores conditions (fail closed), permissions
+  boundaries and SCPs.
 - Resource types moto has no model for (e.g. ``AWS::ApiGateway::Account``,
   ``AWS::S3::BucketPolicy``, ``AWS::SQS::QueuePolicy``, ``AWS::SNS::TopicPolicy``,
-  ``AWS::Cognito::*``, ``AWS::ApiGateway::Authorizer``, ``AWS::CloudWatch::Alarm``,
+  Cognito types other than pools and clients, ``AWS::CloudWatch::Alarm``,
   ``AWS::Lambda::EventInvokeConfig``) become named placeholders with nothing behind them;
   ``DeployedStack.not_emulated`` lists them (``unsupported_resources``).
 - Lambda: non-Python runtimes (so the Node.js handlers aws-cdk-lib bundles, e.g. for
@@ -128,9 +143,13 @@ from emulator.deploy import DeployedStack, DeployError, deploy_stack
 from emulator.flows import (
     FunctionResult,
     HttpResponse,
+    add_app_client,
+    create_user,
+    create_user_pool,
     http_request,
     invoke_function,
     read_permissions_report,
+    sign_in,
     structured_log_records,
     wait_for,
     wait_for_execution,
@@ -151,11 +170,15 @@ __all__ = [
     "EmulatorStartError",
     "FunctionResult",
     "HttpResponse",
+    "add_app_client",
+    "create_user",
+    "create_user_pool",
     "deploy_stack",
     "http_request",
     "invoke_function",
     "launch_emulator",
     "read_permissions_report",
+    "sign_in",
     "start_emulator",
     "stop_emulator",
     "structured_log_records",

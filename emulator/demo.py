@@ -4,17 +4,22 @@
 synthesized stack (default ``cdk.out``, stack ``OrdersSample``) into a fresh emulator and
 drives every flow, printing what happens and how long it takes:
 
-1. the HTTP API creates an order and reads it back; the REST API creates another; a
+1. README's "Try it": a user is created in the stack's user pool (``admin-create-user``,
+   ``admin-set-user-password``) and signs in (``initiate-auth``, ``USER_PASSWORD_AUTH``),
+   with the pool and client ids read from the stack outputs; with the ID token the HTTP
+   API (``Bearer``) creates an order and reads it back and the REST API creates another; a
    malformed request gets the API's 4xx answer;
-2. each new order's table stream record starts its workflow, whose Lambda tasks, DynamoDB
+2. both APIs answer 401 to a request without a token, with an expired token, with a forged
+   one (signature changed) and with a token of another user pool;
+3. each new order's table stream record starts its workflow, whose Lambda tasks, DynamoDB
    status update and SNS notification run (a queue subscribed to the topic for the demo
    shows the notifications);
-3. an order file uploaded under ``uploads/`` reaches the ingest function through
+4. an order file uploaded under ``uploads/`` reaches the ingest function through
    EventBridge; its valid orders are stored and go through the workflow too;
-4. the failure paths: a poison stream record ends in the stream mapping's on-failure
+5. the failure paths: a poison stream record ends in the stream mapping's on-failure
    queue, and a failing asynchronous invocation of each function that can fail ends in
    its dead-letter queue (both sent with the function's role);
-5. the permissions report: for every role of the stack, each granted action used by a
+6. the permissions report: for every role of the stack, each granted action used by a
    flow, explained, or unused, and every denied call; written to
    ``<CLOUD_ASSEMBLY>/permissions-report.json``.
 
@@ -35,9 +40,12 @@ from typing import Any
 from emulator import (
     DeployedStack,
     Emulator,
+    create_user,
+    create_user_pool,
     deploy_stack,
     http_request,
     read_permissions_report,
+    sign_in,
     start_emulator,
     structured_log_records,
     wait_for,
@@ -46,6 +54,9 @@ from emulator import (
 
 #: Seconds the demo waits for any one asynchronous outcome.
 FLOW_TIMEOUT_SECONDS = 60.0
+#: README's "Try it" user.
+USERNAME = "me@example.com"
+PASSWORD = "Choose-a-l0ng-passw0rd!"
 
 
 def _order(customer: str, quantity: int) -> dict[str, Any]:
@@ -85,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         notifications = _subscribe_queue(emulator, stack.outputs["NotificationTopicArn"])
         try:
-            order_ids = _api_flows(emulator, stack, clock)
+            id_token = _sign_in(emulator, stack, clock)
+            order_ids = _api_flows(emulator, stack, id_token, clock)
+            _refused_tokens(emulator, stack, id_token, clock)
             order_ids += _ingest_flow(emulator, stack, clock)
             _workflow_outcomes(emulator, stack, order_ids, clock)
             _show_notifications(emulator, notifications, len(order_ids), clock)
@@ -98,20 +111,70 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _api_flows(emulator: Emulator, stack: DeployedStack, clock: _Clock) -> list[str]:
+def _sign_in(emulator: Emulator, stack: DeployedStack, clock: _Clock) -> str:
+    pool, client = stack.outputs["UserPoolId"], stack.outputs["UserPoolClientId"]
+    create_user(emulator, pool, USERNAME, PASSWORD)
+    clock.step(f"Cognito   admin-create-user + admin-set-user-password {USERNAME} in {pool}")
+    tokens = sign_in(emulator, client, USERNAME, PASSWORD)
+    clock.step(f"Cognito   initiate-auth USER_PASSWORD_AUTH with client {client}: ID token issued")
+    return str(tokens["IdToken"])
+
+
+def _headers(api: str, token: str) -> dict[str, str]:
+    """REST: the Cognito authorizer reads the bare token; HTTP: the JWT authorizer a Bearer."""
+    return {"Authorization": token if api == "RestApiUrl" else f"Bearer {token}"}
+
+
+def _api_flows(emulator: Emulator, stack: DeployedStack, id_token: str, clock: _Clock) -> list[str]:
     http_url, rest_url = stack.outputs["HttpApiUrl"], stack.outputs["RestApiUrl"]
-    created = http_request(emulator, "POST", http_url + "orders", _order("ada", 2))
+    http_auth, rest_auth = _headers("HttpApiUrl", id_token), _headers("RestApiUrl", id_token)
+    created = http_request(emulator, "POST", http_url + "orders", _order("ada", 2), http_auth)
     _expect(created.status == 201, f"HTTP API POST /orders answered {created.status}")
     order_id = created.json()["order_id"]
     clock.step(f"HTTP API  POST /orders -> 201, order {order_id} {created.json()['status']}")
-    read = http_request(emulator, "GET", f"{http_url}orders/{order_id}")
+    read = http_request(emulator, "GET", f"{http_url}orders/{order_id}", None, http_auth)
     clock.step(f"HTTP API  GET /orders/{order_id} -> {read.status}")
-    bad = http_request(emulator, "POST", http_url + "orders", {"customer_id": "x"})
+    bad = http_request(emulator, "POST", http_url + "orders", {"customer_id": "x"}, http_auth)
     clock.step(f"HTTP API  POST /orders with a bad body -> {bad.status} {bad.json()['error']}")
-    rest = http_request(emulator, "POST", rest_url + "orders", _order("grace", 11))
+    rest = http_request(emulator, "POST", rest_url + "orders", _order("grace", 11), rest_auth)
     _expect(rest.status == 201, f"REST API POST /orders answered {rest.status}")
     clock.step(f"REST API  POST /orders -> 201, order {rest.json()['order_id']} (11 copies)")
     return [order_id, rest.json()["order_id"]]
+
+
+def _refused_tokens(emulator: Emulator, stack: DeployedStack, id_token: str, clock: _Clock) -> None:
+    header, payload, signature = id_token.split(".")
+    flipped = "A" if signature[20] != "A" else "B"
+    expired = sign_in(
+        emulator,
+        stack.outputs["UserPoolClientId"],
+        USERNAME,
+        PASSWORD,
+        signed_in_seconds_ago=7200,
+    )["IdToken"]
+    cases = {
+        "no token": None,
+        "a token issued 2 h ago (expired)": expired,
+        "a forged token (signature changed)": f"{header}.{payload}.{signature[:20]}{flipped}"
+        f"{signature[21:]}",
+        "a token of another user pool": _other_pool_token(emulator),
+    }
+    for what, token in cases.items():
+        answers = []
+        for api in ("RestApiUrl", "HttpApiUrl"):
+            headers = _headers(api, token) if token else {}
+            response = http_request(
+                emulator, "POST", stack.outputs[api] + "orders", _order("eve", 1), headers
+            )
+            _expect(response.status == 401, f"{api} answered {response.status} to {what}")
+            answers.append(f"{response.status} {response.body.decode()}")
+        clock.step(f"Both APIs, {what} -> REST {answers[0]}, HTTP {answers[1]}")
+
+
+def _other_pool_token(emulator: Emulator) -> str:
+    pool, client = create_user_pool(emulator, "another-pool")
+    create_user(emulator, pool, USERNAME, PASSWORD)
+    return str(sign_in(emulator, client, USERNAME, PASSWORD)["IdToken"])
 
 
 def _ingest_flow(emulator: Emulator, stack: DeployedStack, clock: _Clock) -> list[str]:

@@ -22,7 +22,10 @@ closed in one named place; this module lists them in the order they are installe
    Lambda/queue/topic destinations) and versioning from the template take effect.
 9. ``dynamodb_global_tables.install``: ``AWS::DynamoDB::GlobalTable`` (CDK's ``TableV2``)
    becomes a moto table in the deployment region.
-10. ``unsupported_resources.install``: resource types moto has no model for become named
+10. ``cognito.install``: ``AWS::Cognito::UserPool`` and ``UserPoolClient`` become moto
+    pools and clients that issue tokens; ``/_emulator/cognito/issue-clock`` shifts the
+    time their tokens are issued at.
+11. ``unsupported_resources.install``: resource types moto has no model for become named
     placeholders instead of breaking references; ``/_emulator/not-emulated`` lists them.
 11. ``iam_enforcement.install``: IAM and KMS permissions are enforced for the stack's roles:
     ``EmulatorApp`` checks each request signed with a role's credentials before moto
@@ -40,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator import (
+    cognito,
     custom_resources,
     dynamodb_global_tables,
     dynamodb_streams,
@@ -73,6 +77,7 @@ def install(endpoint_url: str, port: int, region: str, work_dir: str, python: st
     rest_api.install()
     s3_buckets.install()
     dynamodb_global_tables.install()
+    cognito.install()
     unsupported_resources.install()
     iam_enforcement.install(endpoint_url)
 
@@ -92,6 +97,9 @@ class EmulatorApp:
             from moto.core.models import DEFAULT_ACCOUNT_ID
 
             status, headers, body = http_api.handle(environ, DEFAULT_ACCOUNT_ID, _region)
+        elif path == cognito.CLOCK_PATH and environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            status, headers, body = cognito.handle_clock_request(environ["wsgi.input"].read(length))
         elif path == unsupported_resources.NOT_EMULATED_PATH:
             status, headers = 200, {"content-type": "application/json"}
             body = json.dumps(unsupported_resources.not_emulated).encode()

@@ -1,4 +1,5 @@
-"""One emulator, one synthesis and one OrdersSample deployment shared by every e2e module.
+"""One emulator, one synthesis and one OrdersSample deployment shared by every e2e module,
+and a user signed in to its pool.
 
 The emulator boots while the app synthesizes; modules that need other stacks deploy them
 into the same emulator under other names. Skipped only when the emulator cannot start.
@@ -11,10 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from emulator import DeployedStack, Emulator, deploy_stack, start_emulator
+from emulator import (
+    DeployedStack,
+    Emulator,
+    create_user,
+    deploy_stack,
+    sign_in,
+    start_emulator,
+)
 from tests.emulator_support import ready_or_skip
 
 STACK = "OrdersSample"
+USERNAME = "e2e-user@example.com"
+PASSWORD = "Choose-a-l0ng-passw0rd!"
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +55,22 @@ def emulator(booting_emulator: Emulator, cloud_assembly: Path) -> Emulator:
 @pytest.fixture(scope="session")
 def stack(emulator: Emulator, cloud_assembly: Path) -> DeployedStack:
     return deploy_stack(emulator, cloud_assembly, STACK)
+
+
+@pytest.fixture(scope="session")
+def tokens(emulator: Emulator, stack: DeployedStack) -> dict[str, str]:
+    """A user of the stack's pool, signed in through its app client, as README's "Try it"."""
+    create_user(emulator, stack.outputs["UserPoolId"], USERNAME, PASSWORD)
+    return sign_in(emulator, stack.outputs["UserPoolClientId"], USERNAME, PASSWORD)
+
+
+def authorization(api: str, id_token: str) -> dict[str, str]:
+    """The header each API's authorizer reads: the bare ID token for the REST API's Cognito
+    authorizer, ``Bearer <token>`` for the HTTP API's JWT authorizer."""
+    return {"Authorization": id_token if api == "RestApiUrl" else f"Bearer {id_token}"}
+
+
+@pytest.fixture(scope="session")
+def signed_in(tokens: dict[str, str]) -> dict[str, dict[str, str]]:
+    """``API output name -> headers`` that authorize the signed-in user on that API."""
+    return {api: authorization(api, tokens["IdToken"]) for api in ("RestApiUrl", "HttpApiUrl")}
