@@ -57,11 +57,22 @@ def stack(emulator: Emulator, cloud_assembly: Path) -> DeployedStack:
     return deploy_stack(emulator, cloud_assembly, STACK)
 
 
-@pytest.fixture(scope="session")
-def tokens(emulator: Emulator, stack: DeployedStack) -> dict[str, str]:
-    """A user of the stack's pool, signed in through its app client, as README's "Try it"."""
+def signed_in_user(emulator: Emulator, stack: DeployedStack) -> dict[str, str]:
+    """The tokens of a user of ``stack``'s pool, created and signed in through its app client
+    as README's "Try it" does."""
     create_user(emulator, stack.outputs["UserPoolId"], USERNAME, PASSWORD)
     return sign_in(emulator, stack.outputs["UserPoolClientId"], USERNAME, PASSWORD)
+
+
+def api_headers(tokens: dict[str, str]) -> dict[str, dict[str, str]]:
+    """``API output name -> headers`` that authorize the user of ``tokens`` on that API."""
+    return {api: authorization(api, tokens["IdToken"]) for api in ("RestApiUrl", "HttpApiUrl")}
+
+
+@pytest.fixture(scope="session")
+def tokens(emulator: Emulator, stack: DeployedStack) -> dict[str, str]:
+    """A user of the sample's pool, signed in."""
+    return signed_in_user(emulator, stack)
 
 
 def authorization(api: str, id_token: str) -> dict[str, str]:
@@ -73,4 +84,4 @@ def authorization(api: str, id_token: str) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def signed_in(tokens: dict[str, str]) -> dict[str, dict[str, str]]:
     """``API output name -> headers`` that authorize the signed-in user on that API."""
-    return {api: authorization(api, tokens["IdToken"]) for api in ("RestApiUrl", "HttpApiUrl")}
+    return api_headers(tokens)

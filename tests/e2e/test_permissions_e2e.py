@@ -18,6 +18,7 @@ import pytest
 from emulator import (
     DeployedStack,
     Emulator,
+    HttpResponse,
     deploy_stack,
     http_request,
     read_permissions_report,
@@ -26,6 +27,7 @@ from emulator import (
     wait_for_execution,
     wait_for_item,
 )
+from tests.e2e.conftest import api_headers, signed_in_user
 
 FLOW_TIMEOUT_SECONDS = 60.0
 Resources = dict[str, Any]
@@ -127,10 +129,27 @@ def _denials(report: dict[str, Any], role_fragment: str) -> list[dict[str, Any]]
     ]
 
 
+_USER_TOKENS: dict[str, dict[str, str]] = {}
+
+
+def _post_order(emulator: Emulator, stack: DeployedStack, api: str, customer: str) -> HttpResponse:
+    """POST an order through ``api`` as a user signed in to ``stack``'s pool (once per stack)."""
+    if stack.name not in _USER_TOKENS:
+        _USER_TOKENS[stack.name] = signed_in_user(emulator, stack)
+    headers = api_headers(_USER_TOKENS[stack.name])[api]
+    return http_request(emulator, "POST", stack.outputs[api] + "orders", order(customer), headers)
+
+
 def test_the_sample_flows_are_never_denied_and_use_the_topic_key_grant(
-    emulator: Emulator, stack: DeployedStack
+    emulator: Emulator, stack: DeployedStack, signed_in: dict[str, dict[str, str]]
 ) -> None:
-    created = http_request(emulator, "POST", stack.outputs["HttpApiUrl"] + "orders", order("iam"))
+    created = http_request(
+        emulator,
+        "POST",
+        stack.outputs["HttpApiUrl"] + "orders",
+        order("iam"),
+        signed_in["HttpApiUrl"],
+    )
     assert created.status == 201, created
     order_id = created.json()["order_id"]
     execution = wait_for_execution(
@@ -153,7 +172,7 @@ def test_without_put_item_the_api_answers_its_500_and_the_denial_names_put_item(
     emulator: Emulator, deploy_weakened: Deploy
 ) -> None:
     weak = deploy_weakened("OrdersSampleNoPutItem", without_api_put_item)
-    created = http_request(emulator, "POST", weak.outputs["HttpApiUrl"] + "orders", order("np"))
+    created = _post_order(emulator, weak, "HttpApiUrl", "np")
 
     assert created.status == 500
     assert created.json()["error"]["code"] == "INTERNAL_ERROR"
@@ -180,7 +199,7 @@ def test_without_the_topic_key_grant_the_workflow_catches_the_kms_denial_and_fai
     emulator: Emulator, deploy_weakened: Deploy
 ) -> None:
     weak = deploy_weakened("OrdersSampleNoTopicKey", without_workflow_topic_key_grant)
-    created = http_request(emulator, "POST", weak.outputs["HttpApiUrl"] + "orders", order("nk"))
+    created = _post_order(emulator, weak, "HttpApiUrl", "nk")
     order_id = created.json()["order_id"]
 
     execution = wait_for_execution(
@@ -209,8 +228,8 @@ def test_without_its_lambda_permission_the_route_answers_500_without_invoking_th
     emulator: Emulator, deploy_weakened: Deploy
 ) -> None:
     weak = deploy_weakened("OrdersSampleNoPostPermission", without_http_post_permission)
-    refused = http_request(emulator, "POST", weak.outputs["HttpApiUrl"] + "orders", order("nl"))
-    allowed = http_request(emulator, "POST", weak.outputs["RestApiUrl"] + "orders", order("ok"))
+    refused = _post_order(emulator, weak, "HttpApiUrl", "nl")
+    allowed = _post_order(emulator, weak, "RestApiUrl", "ok")
 
     assert (refused.status, refused.json()) == (500, {"message": "Internal Server Error"})
     assert allowed.status == 201
