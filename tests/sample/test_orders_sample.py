@@ -149,13 +149,6 @@ def test_every_log_group_has_a_retention(template: dict[str, Any]) -> None:
         assert group["Properties"].get("RetentionInDays"), logical_id
 
 
-def test_stateful_resources_are_retained(template: dict[str, Any]) -> None:
-    stateful = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::KMS::Key")
-    for resource_type in stateful:
-        for logical_id, resource in resources_of_type(template, resource_type).items():
-            assert resource.get("DeletionPolicy") == "Retain", logical_id
-
-
 def test_no_hidden_helper_function_or_custom_resource(template: dict[str, Any]) -> None:
     types = {resource["Type"] for resource in template["Resources"].values()}
     assert not any(t.startswith("Custom::") for t in types)
@@ -317,19 +310,3 @@ def test_outputs_name_every_entry_point(template: dict[str, Any]) -> None:
         "StateMachineArn",
         "UserPoolId",
     } <= set(template["Outputs"])
-
-
-def test_email_subscription_only_when_asked() -> None:
-    import aws_cdk as cdk
-
-    from orders_sample.stack import OrdersSample
-
-    app = cdk.App(analytics_reporting=False)
-    with_email = OrdersSample(app, "WithEmail", notify_email="ops@example.com")
-    without = OrdersSample(app, "WithoutEmail")
-    from aws_cdk.assertions import Template
-
-    Template.from_stack(with_email).has_resource_properties(
-        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
-    )
-    Template.from_stack(without).resource_count_is("AWS::SNS::Subscription", 0)
