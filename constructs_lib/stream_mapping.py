@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
@@ -14,17 +14,20 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import defaults
-from ._acknowledge import AWS_SOLUTIONS, acknowledge, nag_resource_name
-from ._queues import failure_queue
-from ._validation import (
-    FUNCTION_MEMBERS,
-    TABLE_MEMBERS,
-    check_duration,
-    check_int_range,
-    check_interface,
-    fail,
-)
+from ._acknowledge import acknowledge_wildcard_resource
+from ._deprecation import renamed_prop
+from ._interfaces import function_of, table_of
+from ._validation import check_duration, check_int_range, fail
+from .queues import failure_queue
 
+if TYPE_CHECKING:
+    from .function import LambdaFunction
+    from .table import DynamoTable
+
+#: Where a new mapping starts reading: :data:`defaults.STREAM_STARTING_POSITION`.
+DEFAULT_STARTING_POSITION: lambda_.StartingPosition = getattr(
+    lambda_.StartingPosition, defaults.STREAM_STARTING_POSITION
+)
 #: Read actions Lambda's event source poller needs on a DynamoDB stream.
 STREAM_READ_ACTIONS = (
     "dynamodb:DescribeStream",
@@ -45,10 +48,11 @@ class StreamMapping(Construct):
     Parameters
     ----------
     function:
-        Any ``aws_lambda.IFunction`` (function, alias, imported function). Required.
+        Any ``aws_lambda.IFunction`` (function, alias, imported function) or a
+        :class:`LambdaFunction` (its ``invoke_target``). Required.
     table:
-        Any ``aws_dynamodb.ITable`` with a stream; an imported table must be imported with
-        ``table_stream_arn``. Required.
+        Any ``aws_dynamodb.ITable`` with a stream, or a :class:`DynamoTable`; an imported
+        table must be imported with ``table_stream_arn``. Required.
     batch_size:
         Records per invocation, 1..10000. Default: 10.
     starting_position:
@@ -56,9 +60,10 @@ class StreamMapping(Construct):
         is enabled is skipped).
     filters:
         Event filter patterns, e.g. ``[{"eventName": ["INSERT"]}]``. Default: every record.
-    on_failure_queue:
-        Destination for records that failed every retry. Default: a new SQS queue,
-        SQS-encrypted, TLS-only, 14 days' retention, retained.
+    dead_letter_queue:
+        On-failure destination for records that failed every retry. Default: a new SQS
+        queue, SQS-encrypted, TLS-only, 14 days' retention, retained. (Called
+        ``on_failure_queue`` before; that name still works for one release and warns.)
     retry_attempts:
         0..10000. Default: 3.
     max_record_age:
@@ -81,26 +86,28 @@ class StreamMapping(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        function: lambda_.IFunction,
-        table: dynamodb.ITable,
+        function: lambda_.IFunction | LambdaFunction,
+        table: dynamodb.ITable | DynamoTable,
         batch_size: int = defaults.STREAM_BATCH_SIZE,
-        starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON,
+        starting_position: lambda_.StartingPosition = DEFAULT_STARTING_POSITION,
         filters: Sequence[Mapping[str, Any]] | None = None,
-        on_failure_queue: sqs.IQueue | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
         retry_attempts: int = defaults.STREAM_RETRY_ATTEMPTS,
         max_record_age: Duration | None = None,
-        bisect_batch_on_error: bool = True,
+        bisect_batch_on_error: bool = defaults.STREAM_BISECT_BATCH_ON_ERROR,
         max_batching_window: Duration | None = None,
-        parallelization_factor: int = 1,
+        parallelization_factor: int = defaults.STREAM_PARALLELIZATION_FACTOR,
+        on_failure_queue: sqs.IQueue | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        dead_letter_queue = renamed_prop(
+            self, "on_failure_queue", on_failure_queue, "dead_letter_queue", dead_letter_queue
+        )
         max_record_age = max_record_age or Duration.seconds(defaults.STREAM_MAX_RECORD_AGE_SECONDS)
 
         # validate
-        check_interface(
-            self, "function", function, FUNCTION_MEMBERS, "an aws_lambda.IFunction"
-        )
-        check_interface(self, "table", table, TABLE_MEMBERS, "an aws_dynamodb.ITable")
+        function = function_of(self, "function", function)
+        table = table_of(self, "table", table)
         stream_arn = table.table_stream_arn
         if stream_arn is None:
             raise fail(
@@ -139,7 +146,7 @@ class StreamMapping(Construct):
         filter_criteria = self._filter_criteria(filters)
 
         # build
-        self.dead_letter_queue: sqs.IQueue = on_failure_queue or failure_queue(
+        self.dead_letter_queue: sqs.IQueue = dead_letter_queue or failure_queue(
             self, "OnFailureQueue", holds="stream records this mapping could not process"
         )
         self.event_source_mapping = lambda_.EventSourceMapping(
@@ -206,13 +213,9 @@ class StreamMapping(Construct):
         role = function.role
         if not isinstance(role, iam.Role):
             return
-        resource = nag_resource_name(self, f"{table.table_arn}/stream/*")
-        if resource is None:
-            return
-        acknowledge(
+        acknowledge_wildcard_resource(
             role,
-            AWS_SOLUTIONS,
-            f"AwsSolutions-IAM5[Resource::{resource}]",
+            f"{table.table_arn}/stream/*",
             "dynamodb:ListStreams is granted on this table's streams (table/<name>/stream/*), "
             "the narrowest resource DynamoDB authorizes it on: stream labels are generated "
             "by DynamoDB and change whenever the stream is re-enabled.",

@@ -64,7 +64,7 @@ def synth() -> Synthesized:
         max_batching_window=cdk.Duration.seconds(5),
         parallelization_factor=2,
         # Failed records join the function's failed invocations in one queue.
-        on_failure_queue=reader.dead_letter_queue,
+        dead_letter_queue=reader.dead_letter_queue,
     )
 
     imported = cdk.Stack(app, "Imported", env=ENV)

@@ -17,12 +17,14 @@ from aws_cdk import aws_stepfunctions as sfn
 
 from constructs_lib import (
     ConstructPropsError,
+    ConstructsLibDeprecationWarning,
     DynamoTable,
     LambdaFunction,
     LeastPrivilegeRole,
     S3Trigger,
     StreamMapping,
     Workflow,
+    failure_queue,
 )
 from tests.constructs import ACCOUNT, HANDLER, HANDLER_SOURCE, REGION
 
@@ -318,6 +320,7 @@ def trigger(**props: Any) -> Build:
     [
         pytest.param(trigger(prefix="uploads/*"), "prefix", "'uploads/*'", id="prefix with *"),
         pytest.param(trigger(prefix=""), "prefix", "''", id="empty prefix"),
+        pytest.param(trigger(prefix="/uploads/"), "prefix", "'/uploads/'", id="leading slash"),
         pytest.param(trigger(suffix="*.json"), "suffix", "'*.json'", id="suffix with *"),
         pytest.param(trigger(retry_attempts=200), "retry_attempts", "200", id="200 retries"),
         pytest.param(trigger(retry_attempts=-1), "retry_attempts", "-1", id="negative retries"),
@@ -348,7 +351,7 @@ def trigger(**props: Any) -> Build:
         ),
     ],
 )
-def test_s3_trigger_refuses_wildcard_keys_non_buckets_and_out_of_range_retries(
+def test_s3_trigger_refuses_keys_that_never_match_non_buckets_and_out_of_range_retries(
     stack: cdk.Stack, build: Build, prop: str, shown: str
 ) -> None:
     assert_refused(stack, build, "S/Trigger", prop, shown)
@@ -395,3 +398,35 @@ def test_workflow_refuses_out_of_range_timeouts_and_non_chainable_definitions(
     stack: cdk.Stack, build: Build, prop: str, shown: str
 ) -> None:
     assert_refused(stack, build, "S/Flow", prop, shown)
+
+
+def test_s3_trigger_says_why_a_leading_slash_never_matches(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError, match=r"has the key 'uploads/a\.json'.*'uploads/'"):
+        trigger(prefix="/uploads/")(stack)
+
+
+# --- renamed props --------------------------------------------------------------------------
+
+
+def test_on_failure_queue_still_works_for_one_release_and_warns(stack: cdk.Stack) -> None:
+    queue = failure_queue(stack, "Failed", holds="test events")
+    with pytest.warns(ConstructsLibDeprecationWarning, match=r"use dead_letter_queue="):
+        function = LambdaFunction(
+            stack,
+            "Fn",
+            code=lambda_.Code.from_inline(HANDLER_SOURCE),
+            handler=HANDLER,
+            on_failure_queue=queue,
+        )
+    assert function.dead_letter_queue is queue
+
+
+def test_on_failure_queue_and_dead_letter_queue_together_are_refused(stack: cdk.Stack) -> None:
+    queue = failure_queue(stack, "Failed", holds="test events")
+    assert_refused(
+        stack,
+        trigger(on_failure_queue=queue, dead_letter_queue=queue),
+        "S/Trigger",
+        "on_failure_queue",
+        "Queue",
+    )

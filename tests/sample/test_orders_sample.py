@@ -251,7 +251,7 @@ def test_ingest_function_reads_uploads_and_writes_orders_only(template: dict[str
     s3_statements = [s for s in statements if "s3:GetObject" in as_list(s["Action"])]
     assert len(s3_statements) == 1
     assert as_list(s3_statements[0]["Action"]) == ["s3:GetObject", "s3:GetObjectVersion"]
-    assert json.dumps(s3_statements[0]["Resource"]).endswith('"/uploads/*"]]}')
+    assert json.dumps(s3_statements[0]["Resource"]).endswith('"/uploads/*.json"]]}')
     assert {a for a in _actions(statements) if a.startswith(("dynamodb:", "s3:"))} == {
         "s3:GetObject",
         "s3:GetObjectVersion",
