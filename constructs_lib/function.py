@@ -167,17 +167,24 @@ class LambdaFunction(Construct):
             function_name=function_name,
         )
         drop_dependency_enforced_by_reference(self.function, self.role)
-        self.alias: lambda_.Alias | None = None
-        if alias_name is not None:
-            self.alias = lambda_.Alias(
-                self,
-                "Alias",
-                alias_name=alias_name,
-                version=self.function.current_version,
-                provisioned_concurrent_executions=provisioned_concurrent_executions,
-            )
+        self.alias = self._alias(alias_name, provisioned_concurrent_executions)
 
-        # grant: the function writes only to its own log group
+        # grant
+        self._grant_logging_and_tracing(tracing)
+
+    def _alias(self, alias_name: str | None, provisioned: int | None) -> lambda_.Alias | None:
+        if alias_name is None:
+            return None
+        return lambda_.Alias(
+            self,
+            "Alias",
+            alias_name=alias_name,
+            version=self.function.current_version,
+            provisioned_concurrent_executions=provisioned,
+        )
+
+    def _grant_logging_and_tracing(self, tracing: bool) -> None:
+        # The function writes only to its own log group.
         self.log_group.grant_write(self.role)
         if tracing and isinstance(self.role, iam.Role):
             acknowledge_unscoped_resources(

@@ -131,6 +131,14 @@ class HttpApiEndpoint(ApiEndpoint):
             route_authorizer = apigatewayv2.HttpNoneAuthorizer()
         else:
             route_authorizer = authorizer or authorizers.HttpIamAuthorizer()
+        self._add_routes(route_authorizer, authorization_scopes, public_reason if public else None)
+
+    def _add_routes(
+        self,
+        authorizer: apigatewayv2.IHttpRouteAuthorizer,
+        authorization_scopes: Sequence[str] | None,
+        public_reason: str | None,
+    ) -> None:
         integrations: dict[str, _LambdaProxyIntegration] = {}
         for route in self._parsed_routes:
             # One integration per function, shared by the routes it serves.
@@ -142,10 +150,10 @@ class HttpApiEndpoint(ApiEndpoint):
                 path=route.path,
                 methods=[apigatewayv2.HttpMethod[route.method]],
                 integration=integration,
-                authorizer=route_authorizer,
+                authorizer=authorizer,
                 authorization_scopes=list(authorization_scopes) if authorization_scopes else None,
             )
-            if public and public_reason is not None:
+            if public_reason is not None:
                 acknowledge(http_route, AWS_SOLUTIONS, "AwsSolutions-APIG4", public_reason)
             self._allow_invoke(route, http_route)
             self.routes[route.key] = http_route

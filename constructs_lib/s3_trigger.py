@@ -123,16 +123,7 @@ class S3Trigger(Construct):
 
         # wire
         _send_object_events_to_eventbridge(self.bucket)
-        self.rule = events.Rule(
-            self,
-            "ObjectCreated",
-            description=f"Objects created in the bucket matching {prefix or ''}*{suffix or ''}",
-            event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created"],
-                detail=self._detail_pattern(prefix, suffix),
-            ),
-        )
+        self.rule = self._object_created_rule(prefix, suffix)
         self.rule.add_target(
             targets.LambdaFunction(
                 function,
@@ -142,9 +133,24 @@ class S3Trigger(Construct):
             )
         )
 
-        # grant: read the objects the rule matches, nothing else. GetObjectVersion lets the
-        # function read the very version whose creation it was told about, not a newer one.
-        key_pattern = f"{prefix or ''}*{suffix or ''}"
+        # grant
+        self._grant_object_read(function, f"{prefix or ''}*{suffix or ''}")
+
+    def _object_created_rule(self, prefix: str | None, suffix: str | None) -> events.Rule:
+        return events.Rule(
+            self,
+            "ObjectCreated",
+            description=f"Objects created in the bucket matching {prefix or ''}*{suffix or ''}",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail=self._detail_pattern(prefix, suffix),
+            ),
+        )
+
+    def _grant_object_read(self, function: lambda_.IFunction, key_pattern: str) -> None:
+        # Read the objects the rule matches, nothing else. GetObjectVersion lets the function
+        # read the very version whose creation it was told about, not a newer one.
         iam.Grant.add_to_principal(
             grantee=function,
             actions=list(OBJECT_READ_ACTIONS),

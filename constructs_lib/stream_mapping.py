@@ -108,33 +108,9 @@ class StreamMapping(Construct):
         # validate
         function = function_of(self, "function", function)
         table = table_of(self, "table", table)
-        stream_arn = table.table_stream_arn
-        if stream_arn is None:
-            raise fail(
-                self,
-                "table",
-                table.node.path,
-                "allowed: a table with a stream (set stream= on the table, or import it "
-                "with table_stream_arn=)",
-            )
-        check_int_range(self, "batch_size", batch_size, *defaults.STREAM_BATCH_SIZE_RANGE)
-        check_int_range(
-            self, "retry_attempts", retry_attempts, *defaults.STREAM_RETRY_ATTEMPTS_RANGE
-        )
-        check_duration(
-            self, "max_record_age", max_record_age, *defaults.STREAM_MAX_RECORD_AGE_RANGE_SECONDS
-        )
-        check_duration(
-            self,
-            "max_batching_window",
-            max_batching_window,
-            *defaults.STREAM_MAX_BATCHING_WINDOW_RANGE_SECONDS,
-        )
-        check_int_range(
-            self,
-            "parallelization_factor",
-            parallelization_factor,
-            *defaults.STREAM_PARALLELIZATION_RANGE,
+        stream_arn = self._stream_arn(table)
+        self._check_ranges(
+            batch_size, retry_attempts, max_record_age, max_batching_window, parallelization_factor
         )
         if starting_position == lambda_.StartingPosition.AT_TIMESTAMP:
             raise fail(
@@ -167,6 +143,54 @@ class StreamMapping(Construct):
         )
 
         # grant: read this stream only; send failures to this queue only
+        self._grant_reads_and_failures(function, table, stream_arn)
+
+    def _stream_arn(self, table: dynamodb.ITable) -> str:
+        stream_arn = table.table_stream_arn
+        if stream_arn is None:
+            raise fail(
+                self,
+                "table",
+                table.node.path,
+                "allowed: a table with a stream (set stream= on the table, or import it "
+                "with table_stream_arn=)",
+            )
+        return stream_arn
+
+    def _check_ranges(
+        self,
+        batch_size: int,
+        retry_attempts: int,
+        max_record_age: Duration,
+        max_batching_window: Duration | None,
+        parallelization_factor: int,
+    ) -> None:
+        # aws-cdk checks most of these ranges too (not batch_size), but names the TypeScript
+        # props (maxRecordAge) and no construct: these name the Python prop, the construct
+        # path and the range.
+        check_int_range(self, "batch_size", batch_size, *defaults.STREAM_BATCH_SIZE_RANGE)
+        check_int_range(
+            self, "retry_attempts", retry_attempts, *defaults.STREAM_RETRY_ATTEMPTS_RANGE
+        )
+        check_duration(
+            self, "max_record_age", max_record_age, *defaults.STREAM_MAX_RECORD_AGE_RANGE_SECONDS
+        )
+        check_duration(
+            self,
+            "max_batching_window",
+            max_batching_window,
+            *defaults.STREAM_MAX_BATCHING_WINDOW_RANGE_SECONDS,
+        )
+        check_int_range(
+            self,
+            "parallelization_factor",
+            parallelization_factor,
+            *defaults.STREAM_PARALLELIZATION_RANGE,
+        )
+
+    def _grant_reads_and_failures(
+        self, function: lambda_.IFunction, table: dynamodb.ITable, stream_arn: str
+    ) -> None:
         grants = [
             iam.Grant.add_to_principal(
                 grantee=function,

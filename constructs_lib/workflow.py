@@ -76,21 +76,20 @@ class Workflow(Construct):
         comment: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        express = state_machine_type == sfn.StateMachineType.EXPRESS
-        timeout = timeout or Duration.seconds(
-            defaults.EXPRESS_WORKFLOW_TIMEOUT_SECONDS
-            if express
-            else defaults.WORKFLOW_TIMEOUT_SECONDS
+        # The default and the allowed range depend on the type: express workflows stop at 5 min.
+        default_seconds, limits = (
+            (
+                defaults.EXPRESS_WORKFLOW_TIMEOUT_SECONDS,
+                defaults.EXPRESS_WORKFLOW_TIMEOUT_RANGE_SECONDS,
+            )
+            if state_machine_type == sfn.StateMachineType.EXPRESS
+            else (defaults.WORKFLOW_TIMEOUT_SECONDS, defaults.WORKFLOW_TIMEOUT_RANGE_SECONDS)
         )
+        timeout = timeout or Duration.seconds(default_seconds)
 
         # validate
         if not hasattr(definition, "start_state") or not hasattr(definition, "end_states"):
             raise fail(self, "definition", definition, "allowed: an aws_stepfunctions.IChainable")
-        limits = (
-            defaults.EXPRESS_WORKFLOW_TIMEOUT_RANGE_SECONDS
-            if express
-            else defaults.WORKFLOW_TIMEOUT_RANGE_SECONDS
-        )
         check_duration(self, "timeout", timeout, *limits)
 
         # build
@@ -119,8 +118,10 @@ class Workflow(Construct):
 
         # grant: what the tasks need beyond the statements aws-cdk adds for them
         self._grant_encrypted_topic_publishes(definition)
+        self._acknowledge_grants()
 
-        # grant: aws-cdk added the logging, tracing and task statements to the role
+    def _acknowledge_grants(self) -> None:
+        """Acknowledge the '*' statements aws-cdk wrote for logging, tracing and the tasks."""
         acknowledge_unscoped_resources(
             self.role,
             "Only the CloudWatch Logs log-delivery actions (logs:CreateLogDelivery, "
