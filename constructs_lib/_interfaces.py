@@ -27,45 +27,64 @@ if TYPE_CHECKING:
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk import aws_s3 as s3
 
-FUNCTION_MEMBERS = ("function_arn", "grant_invoke", "add_permission")
-ROLE_MEMBERS = ("role_arn", "role_name", "add_to_principal_policy")
-TABLE_MEMBERS = ("table_arn", "table_stream_arn", "grant_read_data")
-BUCKET_MEMBERS = ("bucket_arn", "bucket_name", "arn_for_objects")
+#: Per interface: members a CDK value has, the library construct that stands in for one
+#: (module, class, attribute giving the wrapped resource), and what the error says is allowed.
+_FUNCTION = (
+    ("function_arn", "grant_invoke", "add_permission"),
+    ("function", "LambdaFunction", "invoke_target"),
+    "an aws_lambda.IFunction or a LambdaFunction",
+)
+_ROLE = (
+    ("role_arn", "role_name", "add_to_principal_policy"),
+    ("role", "LeastPrivilegeRole", "role"),
+    "an aws_iam.IRole or a LeastPrivilegeRole",
+)
+_TABLE = (
+    ("table_arn", "table_stream_arn", "grant_read_data"),
+    ("table", "DynamoTable", "table"),
+    "an aws_dynamodb.ITable or a DynamoTable",
+)
+_BUCKET = (("bucket_arn", "bucket_name", "arn_for_objects"), None, "an aws_s3.IBucket")
 
 
 def function_of(scope: Construct, prop: str, value: object) -> lambda_.IFunction:
     """``value`` as an ``IFunction``; a :class:`LambdaFunction` gives its ``invoke_target``."""
-    wrapper = library_construct(value, "function", "LambdaFunction")
-    if wrapper is not None:
-        return cast("lambda_.IFunction", wrapper.invoke_target)
-    _check_members(
-        scope, prop, value, FUNCTION_MEMBERS, "an aws_lambda.IFunction or a LambdaFunction"
-    )
-    return cast("lambda_.IFunction", value)
+    return cast("lambda_.IFunction", _as_interface(scope, prop, value, *_FUNCTION))
 
 
 def role_of(scope: Construct, prop: str, value: object) -> iam.IRole:
     """``value`` as an ``IRole``; a :class:`LeastPrivilegeRole` gives its ``role``."""
-    wrapper = library_construct(value, "role", "LeastPrivilegeRole")
-    if wrapper is not None:
-        return cast("iam.IRole", wrapper.role)
-    _check_members(scope, prop, value, ROLE_MEMBERS, "an aws_iam.IRole or a LeastPrivilegeRole")
-    return cast("iam.IRole", value)
+    return cast("iam.IRole", _as_interface(scope, prop, value, *_ROLE))
 
 
 def table_of(scope: Construct, prop: str, value: object) -> dynamodb.ITable:
     """``value`` as an ``ITable``; a :class:`DynamoTable` gives its ``table``."""
-    wrapper = library_construct(value, "table", "DynamoTable")
-    if wrapper is not None:
-        return cast("dynamodb.ITable", wrapper.table)
-    _check_members(scope, prop, value, TABLE_MEMBERS, "an aws_dynamodb.ITable or a DynamoTable")
-    return cast("dynamodb.ITable", value)
+    return cast("dynamodb.ITable", _as_interface(scope, prop, value, *_TABLE))
 
 
 def bucket_of(scope: Construct, prop: str, value: object) -> s3.IBucket:
     """``value`` as an ``IBucket`` (the library has no bucket construct of its own)."""
-    _check_members(scope, prop, value, BUCKET_MEMBERS, "an aws_s3.IBucket")
-    return cast("s3.IBucket", value)
+    return cast("s3.IBucket", _as_interface(scope, prop, value, *_BUCKET))
+
+
+def _as_interface(
+    scope: Construct,
+    prop: str,
+    value: object,
+    members: Iterable[str],
+    stand_in: tuple[str, str, str] | None,
+    allowed: str,
+) -> object:
+    if stand_in is not None:
+        module, class_name, attribute = stand_in
+        wrapper = library_construct(value, module, class_name)
+        if wrapper is not None:
+            return getattr(wrapper, attribute)
+    if value is None or not all(hasattr(value, name) for name in members):
+        node = getattr(value, "node", None)
+        shown = node.path if node is not None else value
+        raise fail(scope, prop, shown, f"allowed: {allowed}")
+    return value
 
 
 def library_construct(value: object, module: str, class_name: str) -> Any:
@@ -73,12 +92,3 @@ def library_construct(value: object, module: str, class_name: str) -> Any:
     loaded = sys.modules.get(f"{__package__}.{module}")
     cls = getattr(loaded, class_name, None)
     return value if cls is not None and isinstance(value, cls) else None
-
-
-def _check_members(
-    scope: Construct, prop: str, value: object, members: Iterable[str], allowed: str
-) -> None:
-    if value is None or not all(hasattr(value, name) for name in members):
-        node = getattr(value, "node", None)
-        shown = node.path if node is not None else value
-        raise fail(scope, prop, shown, f"allowed: {allowed}")

@@ -16,7 +16,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from aws_cdk.assertions import Capture, Match, Template
@@ -37,6 +36,7 @@ from tests.constructs import (
     cfn_lint_findings,
     inline_function,
     unjustified_acknowledgments,
+    users_bucket,
 )
 from tests.support import ENV, Synthesized, nag_app, synthesize
 
@@ -52,20 +52,7 @@ def stateful_stack(scope: cdk.App | cdk.Stage, env: cdk.Environment | None) -> c
     DynamoTable(
         stack, "Orders", partition_key="pk", stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES
     )
-    bucket = s3.Bucket(
-        stack,
-        "Uploads",
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        enforce_ssl=True,
-        versioned=True,
-    )
-    cdk.Validations.of(bucket).acknowledge(
-        cdk.Acknowledgment(
-            id="AwsSolutions::AwsSolutions-S1",
-            reason="Object access is recorded by the organisation's CloudTrail data events.",
-        )
-    )
+    users_bucket(stack, "Uploads")
     inline_function(stack, "Pricing")
     return stack
 
@@ -325,9 +312,15 @@ def test_a_lambda_function_is_granted_to_through_its_role(synth: Synthesized) ->
 # --- every prop variant with default props ---------------------------------------------------
 
 
-def test_express_workflow_with_default_props_is_accepted(synth: Synthesized) -> None:
+def test_express_workflow_with_default_props_times_out_at_the_express_limit(
+    synth: Synthesized,
+) -> None:
     template(synth, "Variants").has_resource_properties(
-        "AWS::StepFunctions::StateMachine", {"StateMachineType": "EXPRESS"}
+        "AWS::StepFunctions::StateMachine",
+        {
+            "StateMachineType": "EXPRESS",
+            "DefinitionString": Match.serialized_json(Match.object_like({"TimeoutSeconds": 300})),
+        },
     )
 
 

@@ -19,6 +19,7 @@ from tests.constructs import (
     logical_id_of,
     ref,
     unjustified_acknowledgments,
+    users_bucket,
 )
 from tests.support import (
     ENV,
@@ -57,21 +58,7 @@ def synth() -> Synthesized:
     S3Trigger(
         variants, "SuffixOnly", function=inline_function(variants, "Images").function, suffix=".png"
     )
-    existing = s3.Bucket(
-        variants,
-        "Existing",
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        enforce_ssl=True,
-    )
-    # The bucket is the user's, so the user acknowledges what it lacks.
-    cdk.Validations.of(existing).acknowledge(
-        cdk.Acknowledgment(
-            id="AwsSolutions::AwsSolutions-S1",
-            reason="Object-level access is recorded by the organisation's CloudTrail data "
-            "events trail.",
-        )
-    )
+    existing = users_bucket(variants, "Existing")
     S3Trigger(
         variants,
         "OnExisting",

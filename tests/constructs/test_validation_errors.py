@@ -132,6 +132,12 @@ def function(**props: Any) -> Build:
         pytest.param(function(handler=""), "handler", "''", id="empty handler"),
         pytest.param(function(code="index.py"), "code", "'index.py'", id="code that is no Code"),
         pytest.param(
+            function(role=f"arn:aws:iam::{ACCOUNT}:role/worker"),
+            "role",
+            f"'arn:aws:iam::{ACCOUNT}:role/worker'",
+            id="role as an ARN",
+        ),
+        pytest.param(
             function(log_retention=logs.RetentionDays.INFINITE),
             "log_retention",
             "INFINITE",
@@ -430,3 +436,8 @@ def test_on_failure_queue_and_dead_letter_queue_together_are_refused(stack: cdk.
         "on_failure_queue",
         "Queue",
     )
+
+
+def test_a_role_that_is_none_of_the_allowed_kinds_names_them(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError, match="an aws_iam.IRole or a LeastPrivilegeRole"):
+        function(role="worker")(stack)

@@ -30,7 +30,7 @@ from tests.constructs import (
 )
 from tests.support import ENV, Synthesized, as_list, nag_app, resources_of_type, synthesize
 
-STACKS = ("Defaults", "Express", "ExpressDefaults", "Publishes", "PublishesElsewhere")
+STACKS = ("Defaults", "Express", "Publishes", "PublishesElsewhere")
 #: The only actions Step Functions needs on '*': log delivery and X-Ray have no resources.
 UNSCOPED_ACTIONS = {
     "logs:CreateLogDelivery",
@@ -73,13 +73,6 @@ def synth() -> Synthesized:
         timeout=cdk.Duration.minutes(5),
         log_retention=logs.RetentionDays.ONE_WEEK,
         comment="notify customers",
-    )
-    express_defaults = cdk.Stack(app, "ExpressDefaults", env=ENV)
-    Workflow(
-        express_defaults,
-        "Notify",
-        definition=sfn.Pass(express_defaults, "Pass"),
-        state_machine_type=sfn.StateMachineType.EXPRESS,
     )
 
     _publishing_workflows(app)
@@ -253,15 +246,6 @@ def test_express_workflow_takes_its_type_timeout_and_retention(synth: Synthesize
     (log_group,) = resources_of_type(template(synth, "Express"), "AWS::Logs::LogGroup").values()
     assert log_group["Properties"]["RetentionInDays"] == 7
     assert properties["LoggingConfiguration"]["Level"] == "ALL"
-
-
-def test_express_workflow_with_default_props_times_out_at_the_express_limit(
-    synth: Synthesized,
-) -> None:
-    synth.template("ExpressDefaults").has_resource_properties(
-        "AWS::StepFunctions::StateMachine", {"StateMachineType": "EXPRESS"}
-    )
-    assert definition_of(synth, "ExpressDefaults")["TimeoutSeconds"] == 300
 
 
 def test_standard_workflow_times_out_after_15_minutes_by_default(synth: Synthesized) -> None:
