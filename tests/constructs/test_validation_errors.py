@@ -439,5 +439,5 @@ def test_on_failure_queue_and_dead_letter_queue_together_are_refused(stack: cdk.
 
 
 def test_a_role_that_is_none_of_the_allowed_kinds_names_them(stack: cdk.Stack) -> None:
-    with pytest.raises(ConstructPropsError, match="an aws_iam.IRole or a LeastPrivilegeRole"):
+    with pytest.raises(ConstructPropsError, match=r"an aws_iam\.IRole or a LeastPrivilegeRole"):
         function(role="worker")(stack)
