@@ -72,6 +72,8 @@ def stateless_stack(scope: cdk.App | cdk.Stage, data: cdk.Stack, env: Any) -> cd
         "Quote",
         definition=tasks.LambdaInvoke(stack, "Price", lambda_function=pricing.function),
     )
+    RestApiEndpoint(stack, "PricesRest", routes={"GET /prices": pricing})
+    HttpApiEndpoint(stack, "PricesHttp", routes={"GET /prices": pricing})
     return stack
 
 
@@ -260,6 +262,22 @@ def test_acknowledgment_names_the_arn_of_an_imported_table(
 ) -> None:
     (name,) = acknowledged_resources(synth, reader)
     assert name.startswith(arn_start) and name.endswith(":table/imported/stream/*")
+
+
+def test_routes_to_a_function_of_another_stack_are_permitted_in_the_api_stack(
+    synth: Synthesized,
+) -> None:
+    permissions = template(synth, "Services").find_resources(
+        "AWS::Lambda::Permission",
+        {
+            "Properties": {
+                "FunctionName": {"Fn::ImportValue": Match.string_like_regexp("PricingFunction")}
+            }
+        },
+    )
+    # One per route: the REST route names its stage, the HTTP route any stage ($default).
+    endings = sorted(p["Properties"]["SourceArn"]["Fn::Join"][1][-1] for p in permissions.values())
+    assert endings == ["/*/GET/prices", "/GET/prices"]
 
 
 # --- the library's own constructs where aws-cdk interfaces are taken ----------------------
