@@ -28,6 +28,19 @@ if TYPE_CHECKING:
 DEFAULT_STARTING_POSITION: lambda_.StartingPosition = getattr(
     lambda_.StartingPosition, defaults.STREAM_STARTING_POSITION
 )
+#: The top-level fields of a DynamoDB stream record as Lambda filters it.
+STREAM_RECORD_FIELDS = (
+    "awsRegion",
+    "dynamodb",
+    "eventID",
+    "eventName",
+    "eventSource",
+    "eventSourceARN",
+    "eventVersion",
+    "userIdentity",
+)
+#: The event names DynamoDB Streams sends.
+STREAM_EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")
 #: Read actions Lambda's event source poller needs on a DynamoDB stream.
 STREAM_READ_ACTIONS = (
     "dynamodb:DescribeStream",
@@ -59,7 +72,10 @@ class StreamMapping(Construct):
         Default: ``StartingPosition.TRIM_HORIZON`` (no record written before the mapping
         is enabled is skipped).
     filters:
-        Event filter patterns, e.g. ``[{"eventName": ["INSERT"]}]``. Default: every record.
+        Event filter patterns, e.g. ``[{"eventName": ["INSERT"]}]``. A pattern that can match
+        no record is refused: a top-level field a stream record does not have (item
+        attributes sit under ``"dynamodb"``), or an ``eventName`` other than ``INSERT``,
+        ``MODIFY``, ``REMOVE``. Default: every record.
     dead_letter_queue:
         On-failure destination for records that failed every retry. Default: a new SQS
         queue, SQS-encrypted, TLS-only, 14 days' retention, retained. (Called
@@ -227,8 +243,37 @@ class StreamMapping(Construct):
         for pattern in filters:
             if not isinstance(pattern, Mapping) or not pattern:
                 raise fail(self, "filters", pattern, "allowed: a non-empty dict per pattern")
+            self._check_pattern_can_match(pattern)
             criteria.append(lambda_.FilterCriteria.filter(dict(pattern)))
         return criteria
+
+    def _check_pattern_can_match(self, pattern: Mapping[str, Any]) -> None:
+        # A pattern naming a field a stream record does not have at its top level (NewImage
+        # sits under "dynamodb"), or an event name DynamoDB never sends, matches no record:
+        # every record would be dropped without a trace.
+        unknown = sorted(set(pattern) - set(STREAM_RECORD_FIELDS))
+        if unknown:
+            raise fail(
+                self,
+                "filters",
+                dict(pattern),
+                f"unknown top-level field {unknown[0]!r}, which no stream record has; allowed: "
+                + ", ".join(STREAM_RECORD_FIELDS)
+                + " (item attributes sit under 'dynamodb', e.g. "
+                "{'dynamodb': {'NewImage': {'status': {'S': ['NEW']}}}})",
+            )
+        names = pattern.get("eventName")
+        literal_names = names if isinstance(names, list) else []
+        for name in literal_names:
+            if isinstance(name, str) and name not in STREAM_EVENT_NAMES:
+                raise fail(
+                    self,
+                    "filters",
+                    dict(pattern),
+                    f"eventName {name!r} never occurs; allowed: "
+                    + ", ".join(STREAM_EVENT_NAMES)
+                    + " (uppercase)",
+                )
 
     def _acknowledge_list_streams(
         self, function: lambda_.IFunction, table: dynamodb.ITable

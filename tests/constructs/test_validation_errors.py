@@ -299,6 +299,18 @@ def mapping(**props: Any) -> Build:
         pytest.param(mapping(filters={}), "filters", "{}", id="filters as a dict"),
         pytest.param(mapping(filters=[]), "filters", "[]", id="no filter"),
         pytest.param(mapping(filters=[{}]), "filters", "{}", id="empty filter pattern"),
+        pytest.param(
+            mapping(filters=[{"eventName": ["insert"]}]),
+            "filters",
+            "'insert'",
+            id="lowercase event name",
+        ),
+        pytest.param(
+            mapping(filters=[{"NewImage": {"status": {"S": ["NEW"]}}}]),
+            "filters",
+            "'NewImage'",
+            id="item attribute at the top level",
+        ),
         pytest.param(mapping(function="orders-stream"), "function", "'orders-stream'", id="name"),
     ],
 )
@@ -441,3 +453,8 @@ def test_on_failure_queue_and_dead_letter_queue_together_are_refused(stack: cdk.
 def test_a_role_that_is_none_of_the_allowed_kinds_names_them(stack: cdk.Stack) -> None:
     with pytest.raises(ConstructPropsError, match=r"an aws_iam\.IRole or a LeastPrivilegeRole"):
         function(role="worker")(stack)
+
+
+def test_a_filter_that_can_never_match_says_where_item_attributes_sit(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError, match=r"item attributes sit under 'dynamodb'"):
+        mapping(filters=[{"NewImage": {"status": {"S": ["NEW"]}}}])(stack)
