@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import jsii
@@ -77,7 +78,11 @@ class LambdaFunction(Construct):
         own ``layers=``); an environment-agnostic stack picks the account from a
         ``Mappings`` entry at deploy time. Default: ``True``.
     powertools_layer_version:
-        Layer version number. Default: :data:`constructs_lib.defaults.POWERTOOLS_LAYER_VERSION`.
+        Which layer: a layer version number, or a Powertools release (``"3.23.0"``) resolved
+        at deploy time from the public SSM parameter AWS publishes for it,
+        ``/aws/service/powertools/python/<arch>/python3.<minor>/<release>`` (it exists in
+        every region the layer is published in; ``"latest"`` is refused, as a deploy must
+        be repeatable). Default: :data:`constructs_lib.defaults.POWERTOOLS_LAYER_VERSION`.
     layers:
         More layers to attach. Default: none.
     description, function_name:
@@ -116,7 +121,7 @@ class LambdaFunction(Construct):
         provisioned_concurrent_executions: int | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
         powertools_layer: bool = True,
-        powertools_layer_version: int = defaults.POWERTOOLS_LAYER_VERSION,
+        powertools_layer_version: int | str = defaults.POWERTOOLS_LAYER_VERSION,
         layers: Sequence[lambda_.ILayerVersion] | None = None,
         description: str | None = None,
         function_name: str | None = None,
@@ -214,7 +219,7 @@ class LambdaFunction(Construct):
         reserved: int | None,
         alias_name: str | None,
         provisioned: int | None,
-        powertools_layer_version: int,
+        powertools_layer_version: int | str,
     ) -> None:
         if not isinstance(code, lambda_.Code):
             raise fail(self, "code", code, "allowed: an aws_lambda.Code")
@@ -222,7 +227,17 @@ class LambdaFunction(Construct):
         check_int_range(self, "memory_size", memory_size, *defaults.FUNCTION_MEMORY_RANGE_MB, "MB")
         check_duration(self, "timeout", timeout, *defaults.FUNCTION_TIMEOUT_RANGE_SECONDS)
         check_int_range(self, "reserved_concurrent_executions", reserved, 0, 1_000_000)
-        check_int_range(self, "powertools_layer_version", powertools_layer_version, 1, 100_000)
+        if isinstance(powertools_layer_version, str):
+            if not re.fullmatch(r"\d+\.\d+\.\d+", powertools_layer_version):
+                raise fail(
+                    self,
+                    "powertools_layer_version",
+                    powertools_layer_version,
+                    "allowed: a layer version number, or a Powertools release such as "
+                    "'3.23.0' (not 'latest': a deploy must be repeatable)",
+                )
+        else:
+            check_int_range(self, "powertools_layer_version", powertools_layer_version, 1, 100_000)
         if alias_name is not None:
             check_non_empty_string(self, "alias_name", alias_name)
         if provisioned is None:
@@ -241,17 +256,22 @@ class LambdaFunction(Construct):
         check_int_range(self, "provisioned_concurrent_executions", provisioned, 1, upper)
 
     def _powertools_layer(
-        self, runtime: lambda_.Runtime, architecture: lambda_.Architecture, version: int
+        self, runtime: lambda_.Runtime, architecture: lambda_.Architecture, version: int | str
     ) -> lambda_.ILayerVersion:
-        # Layer names carry the Python version and architecture, e.g.
-        # AWSLambdaPowertoolsPythonV3-python314-arm64; the partition comes from the stack.
-        stack = Stack.of(self)
-        python_tag = runtime.name.replace(".", "")
         arch_tag = "arm64" if architecture.name == lambda_.Architecture.ARM_64.name else "x86_64"
-        arn = (
-            f"arn:{stack.partition}:lambda:{stack.region}:{self._powertools_publisher(stack)}"
-            f":layer:AWSLambdaPowertoolsPythonV3-{python_tag}-{arch_tag}:{version}"
-        )
+        if isinstance(version, str):
+            # The parameter holds the layer ARN of that release, per region and partition.
+            parameter = f"/aws/service/powertools/python/{arch_tag}/{runtime.name}/{version}"
+            arn = f"{{{{resolve:ssm:{parameter}}}}}"
+        else:
+            # Layer names carry the Python version and architecture, e.g.
+            # AWSLambdaPowertoolsPythonV3-python314-arm64; the partition comes from the stack.
+            stack = Stack.of(self)
+            python_tag = runtime.name.replace(".", "")
+            arn = (
+                f"arn:{stack.partition}:lambda:{stack.region}:{self._powertools_publisher(stack)}"
+                f":layer:AWSLambdaPowertoolsPythonV3-{python_tag}-{arch_tag}:{version}"
+            )
         return lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", arn)
 
     def _powertools_publisher(self, stack: Stack) -> str:

@@ -140,6 +140,7 @@ def variants_with_defaults(app: cdk.App) -> None:
         public=True,
         public_reason=PUBLIC_REASON,
     )
+    inline_function(stack, "ByRelease", powertools_layer_version="3.23.0")
     # A LambdaFunction is an IGrantable: aws-cdk's grants take it as it is.
     table.table.grant_read_data(catalogue)
 
@@ -411,3 +412,24 @@ def test_a_region_without_a_published_layer_is_refused_naming_the_way_out(region
     assert "layers=" in str(caught.value)
     # Without the layer the same function is accepted.
     inline_function(stack, "Plain", powertools_layer=False)
+
+
+SSM_LAYER = "{{resolve:ssm:/aws/service/powertools/python/arm64/python3.14/3.23.0}}"
+
+
+def test_a_powertools_release_is_resolved_from_its_public_ssm_parameter(
+    synth: Synthesized,
+) -> None:
+    template(synth, "Variants").has_resource_properties(
+        "AWS::Lambda::Function", {"Layers": [SSM_LAYER]}
+    )
+
+
+def test_a_powertools_release_is_accepted_where_no_layer_version_is_known() -> None:
+    stack = cdk.Stack(
+        cdk.App(), "Elsewhere", env=cdk.Environment(account=ACCOUNT, region="cn-northwest-1")
+    )
+    inline_function(stack, "Api", powertools_layer_version="3.23.0")
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::Function", {"Layers": [SSM_LAYER]}
+    )

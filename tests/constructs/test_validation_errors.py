@@ -130,6 +130,12 @@ def function(**props: Any) -> Build:
             function(timeout=cdk.Duration.minutes(16)), "timeout", "16 minutes", id="timeout 16 min"
         ),
         pytest.param(function(handler=""), "handler", "''", id="empty handler"),
+        pytest.param(
+            function(powertools_layer_version="latest"),
+            "powertools_layer_version",
+            "'latest'",
+            id="latest Powertools",
+        ),
         pytest.param(function(code="index.py"), "code", "'index.py'", id="code that is no Code"),
         pytest.param(
             function(role=f"arn:aws:iam::{ACCOUNT}:role/worker"),
