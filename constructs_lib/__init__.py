@@ -10,13 +10,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConstructPropsError
+from .errors import ConstructPropsError, ConstructsLibDeprecationWarning
 
 if TYPE_CHECKING:
+    from ._acknowledge import acknowledge_finding
     from .function import LambdaFunction
     from .http_api import HttpApiEndpoint
+    from .queues import failure_queue
     from .rest_api import RestApiEndpoint
-    from .role import LeastPrivilegeRole
+    from .role import LeastPrivilegeRole, apply_permissions_boundary
     from .s3_trigger import S3Trigger
     from .stream_mapping import StreamMapping
     from .table import DynamoTable
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
 
 _MODULE_OF = {
     "LeastPrivilegeRole": ".role",
+    "apply_permissions_boundary": ".role",
+    "failure_queue": ".queues",
+    "acknowledge_finding": "._acknowledge",
     "LambdaFunction": ".function",
     "DynamoTable": ".table",
     "RestApiEndpoint": ".rest_api",
@@ -35,6 +40,7 @@ _MODULE_OF = {
 
 __all__ = [
     "ConstructPropsError",
+    "ConstructsLibDeprecationWarning",
     "DynamoTable",
     "HttpApiEndpoint",
     "LambdaFunction",
@@ -43,6 +49,9 @@ __all__ = [
     "S3Trigger",
     "StreamMapping",
     "Workflow",
+    "acknowledge_finding",
+    "apply_permissions_boundary",
+    "failure_queue",
 ]
 
 

@@ -19,7 +19,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -32,6 +31,8 @@ from constructs_lib import (
     S3Trigger,
     StreamMapping,
     Workflow,
+    acknowledge_finding,
+    failure_queue,
 )
 
 #: The handlers' source: the only place the sample points at lambda_src/.
@@ -81,8 +82,8 @@ class OrdersSample(cdk.Stack):
 
         # --- API: one function behind a REST API and an HTTP API ---
         api_fn = self._function(code, "ApiFunction", "orders.api.handler", orders)
-        orders.table.grant(api_fn.function, "dynamodb:PutItem", "dynamodb:GetItem")
-        routes = {"POST /orders": api_fn.function, "GET /orders/{order_id}": api_fn.function}
+        orders.table.grant(api_fn, "dynamodb:PutItem", "dynamodb:GetItem")
+        routes = {"POST /orders": api_fn, "GET /orders/{order_id}": api_fn}
         rest = RestApiEndpoint(
             self,
             "RestApi",
@@ -107,10 +108,8 @@ class OrdersSample(cdk.Stack):
         ingest_fn = self._function(
             code, "IngestFunction", "orders.ingest.handler", orders, timeout_seconds=60
         )
-        orders.table.grant(ingest_fn.function, "dynamodb:PutItem")
-        uploads = S3Trigger(
-            self, "Uploads", function=ingest_fn.function, prefix="uploads/", suffix=".json"
-        )
+        orders.table.grant(ingest_fn, "dynamodb:PutItem")
+        uploads = S3Trigger(self, "Uploads", function=ingest_fn, prefix="uploads/", suffix=".json")
 
         # --- workflow: one execution per new order ---
         workflow = Workflow(
@@ -123,12 +122,12 @@ class OrdersSample(cdk.Stack):
             None,
             {"STATE_MACHINE_ARN": workflow.state_machine.state_machine_arn},
         )
-        workflow.state_machine.grant_start_execution(stream_fn.function)
+        workflow.state_machine.grant_start_execution(stream_fn)
         StreamMapping(
             self,
             "NewOrders",
-            function=stream_fn.function,
-            table=orders.table,
+            function=stream_fn,
+            table=orders,
             batch_size=10,
             filters=[{"eventName": ["INSERT"]}],
         )
@@ -185,17 +184,17 @@ class OrdersSample(cdk.Stack):
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        _acknowledge(
+        acknowledge_finding(
             pool,
-            "AwsSolutions::AwsSolutions-COG2",
-            "Sample pool: only an administrator can create users (self sign-up is off) and "
+            "AwsSolutions-COG2",
+            reason="Sample pool: only an administrator can create users (self sign-up is off) and "
             "MFA is optional (TOTP) so that README's try-it steps can sign in with a "
             "password; a production pool should set mfa=Mfa.REQUIRED.",
         )
-        _acknowledge(
+        acknowledge_finding(
             pool,
-            "AwsSolutions::AwsSolutions-COG8",
-            "Sample pool: the Plus feature plan (threat protection) is billed per monthly "
+            "AwsSolutions-COG8",
+            reason="Sample pool: the Plus feature plan (threat protection) is billed per monthly "
             "active user; this pool admits only administrator-created test users. A "
             "production pool should use FeaturePlan.PLUS with threat protection enforced.",
         )
@@ -211,24 +210,11 @@ class OrdersSample(cdk.Stack):
         )
         topic = sns.Topic(self, "Notifications", master_key=key, enforce_ssl=True)
         if notify_email:
-            undeliverable = sqs.Queue(
+            undeliverable = failure_queue(
                 self,
                 "UndeliverableNotifications",
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
-                retention_period=cdk.Duration.days(14),
-                removal_policy=cdk.RemovalPolicy.RETAIN,
+                holds="order notifications the email subscription could not deliver",
             )
-            for rule in (
-                "AwsSolutions::AwsSolutions-SQS3",
-                "Serverless::Serverless-SQSRedrivePolicy",
-            ):
-                _acknowledge(
-                    undeliverable,
-                    rule,
-                    "This queue is the dead-letter queue of the email subscription: it is the "
-                    "end of the failure path and keeps undeliverable notifications 14 days.",
-                )
             topic.add_subscription(
                 subscriptions.EmailSubscription(notify_email, dead_letter_queue=undeliverable)
             )
@@ -317,12 +303,6 @@ class OrdersSample(cdk.Stack):
             key={"order_id": tasks.DynamoAttributeValue.from_string(order_id)},
             update_expression="SET #status = :status",
             expression_attribute_names={"#status": "status"},
-            expression_attribute_values={
-                ":status": tasks.DynamoAttributeValue.from_string(value)
-            },
+            expression_attribute_values={":status": tasks.DynamoAttributeValue.from_string(value)},
             result_path=sfn.JsonPath.DISCARD,
         )
-
-
-def _acknowledge(scope: Construct, rule_id: str, reason: str) -> None:
-    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))

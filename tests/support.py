@@ -59,6 +59,7 @@ class Synthesized:
     violations: list[dict[str, Any]]
     acknowledged: list[dict[str, Any]]
     error: str | None = None
+    template_paths: dict[str, Path] = field(default_factory=dict)
     _assertions: dict[str, Template] = field(default_factory=dict)
 
     def template(self, stack_name: str) -> Template:
@@ -87,10 +88,12 @@ def synthesize(app: cdk.App) -> Synthesized:
     except RuntimeError as exc:  # jsii surfaces ValidationFailed as RuntimeError
         error = str(exc)
         outdir = Path(app.outdir)
-    templates = {
-        path.name.removesuffix(".template.json"): json.loads(path.read_text())
-        for path in outdir.glob("*.template.json")
+    # Nested stacks' templates sit beside their parent's; a Stage's in its own assembly.
+    paths = {
+        path.name.removesuffix(".template.json"): path
+        for path in sorted(outdir.rglob("*.template.json"))
     }
+    templates = {name: json.loads(path.read_text()) for name, path in paths.items()}
     report_path = outdir / "validation-report.json"
     violations: list[dict[str, Any]] = []
     acknowledged: list[dict[str, Any]] = []
@@ -101,7 +104,7 @@ def synthesize(app: cdk.App) -> Synthesized:
             acknowledged.extend(plugin.get("suppressedViolations", []))
     elif error:
         raise RuntimeError(error)
-    return Synthesized(outdir, templates, violations, acknowledged, error)
+    return Synthesized(outdir, templates, violations, acknowledged, error, paths)
 
 
 def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
@@ -131,6 +134,6 @@ def cfn_lint_findings(synth: Synthesized, region: str = "us-east-1") -> list[str
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner import Runner
 
-    paths = [str(synth.outdir / f"{name}.template.json") for name in sorted(synth.templates)]
+    paths = [str(synth.template_paths[name]) for name in sorted(synth.template_paths)]
     config = ConfigMixIn(["--template", *paths], regions=[region])
     return [str(match) for match in Runner(config).run()]
