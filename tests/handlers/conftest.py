@@ -33,6 +33,7 @@ with pytest.MonkeyPatch.context() as _patch:
     for _name, _value in IMPORT_ENV.items():
         _patch.setenv(_name, _value)
     import orders.api
+    import orders.idempotency
     import orders.ingest
     import orders.store
     import orders.stream
@@ -69,6 +70,7 @@ def _clear_clients() -> None:
     orders.store.dynamodb.cache_clear()
     orders.ingest.s3.cache_clear()
     orders.stream.stepfunctions.cache_clear()
+    orders.idempotency.cache_clear()
 
 
 @pytest.fixture(scope="module")
