@@ -15,6 +15,7 @@ from .errors import ConstructPropsError
 if TYPE_CHECKING:
     from .function import LambdaFunction
     from .http_api import HttpApiEndpoint
+    from .idempotency import IdempotencyStore
     from .rest_api import RestApiEndpoint
     from .role import LeastPrivilegeRole
     from .s3_trigger import S3Trigger
@@ -26,6 +27,7 @@ _MODULE_OF = {
     "LeastPrivilegeRole": ".role",
     "LambdaFunction": ".function",
     "DynamoTable": ".table",
+    "IdempotencyStore": ".idempotency",
     "RestApiEndpoint": ".rest_api",
     "HttpApiEndpoint": ".http_api",
     "S3Trigger": ".s3_trigger",
@@ -37,6 +39,7 @@ __all__ = [
     "ConstructPropsError",
     "DynamoTable",
     "HttpApiEndpoint",
+    "IdempotencyStore",
     "LambdaFunction",
     "LeastPrivilegeRole",
     "RestApiEndpoint",
