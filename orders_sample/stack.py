@@ -27,6 +27,7 @@ from constructs import Construct
 from constructs_lib import (
     DynamoTable,
     HttpApiEndpoint,
+    IdempotencyStore,
     LambdaFunction,
     RestApiEndpoint,
     S3Trigger,
@@ -82,6 +83,8 @@ class OrdersSample(cdk.Stack):
         # --- API: one function behind a REST API and an HTTP API ---
         api_fn = self._function(code, "ApiFunction", "orders.api.handler", orders)
         orders.table.grant(api_fn.function, "dynamodb:PutItem", "dynamodb:GetItem")
+        # A POST /orders retried with the same Idempotency-Key creates one order.
+        IdempotencyStore(self, "Idempotency").enable_for(api_fn.function)
         routes = {"POST /orders": api_fn.function, "GET /orders/{order_id}": api_fn.function}
         rest = RestApiEndpoint(
             self,
