@@ -125,6 +125,27 @@ class BaselineOrders(cdk.Stack):
         # --- API ---
         api_fn = self._function(code, "ApiFunction", "orders.api.handler", table)
         table.grant(api_fn, "dynamodb:PutItem", "dynamodb:GetItem")
+        idempotency = dynamodb.Table(
+            self,
+            "IdempotencyRecords",
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            time_to_live_attribute="expiration",
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.DEFAULT,
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        idempotency.grant(
+            api_fn,
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        )
+        api_fn.add_environment("IDEMPOTENCY_TABLE_NAME", idempotency.table_name)
         routes = [("POST", "/orders"), ("GET", "/orders/{order_id}")]
         rest_url = self._rest_api(api_fn, routes, users)
         http_url = self._http_api(api_fn, routes, users, client)
