@@ -23,13 +23,16 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
 from botocore.exceptions import ClientError
 
 from orders import config
 from orders.errors import InvalidEventError
 from orders.models import WORKFLOW_FIELDS, parse_order_message
-from orders.store import from_dynamodb
+from orders.store import to_plain
 
 logger = Logger()
 tracer = Tracer(patch_modules=("botocore",))
@@ -39,8 +42,8 @@ metrics = Metrics()
 class StreamProcessor(BatchProcessor):
     """Batch processor that logs each failed record with the sequence number Lambda retries."""
 
-    def failure_handler(self, record: Any, exception: Any) -> Any:
-        sequence_number = (record.get("dynamodb") or {}).get("SequenceNumber")
+    def failure_handler(self, record: DynamoDBRecord, exception: Any) -> Any:
+        sequence_number = record.dynamodb.sequence_number if record.dynamodb else None
         logger.warning(
             "Stream record failed; Lambda retries it",
             sequence_number=sequence_number,
@@ -95,14 +98,15 @@ def start_workflow(record: DynamoDBRecord) -> str | None:
     botocore.exceptions.ClientError
         If Step Functions fails (other than ``ExecutionAlreadyExists``).
     """
-    if record.get("eventName") != "INSERT":
+    if record.event_name != DynamoDBRecordEventName.INSERT:
         return None  # The mapping filters these out; a changed filter must not start workflows.
-    image = (record.get("dynamodb") or {}).get("NewImage")
-    if not isinstance(image, dict):
+    change = record.dynamodb
+    # ``new_image`` reads a missing image as empty: look for it first.
+    if change is None or not isinstance(change.get("NewImage"), dict):
         raise InvalidEventError(
             "the INSERT record has no NewImage; the stream must include new images"
         )
-    order = parse_order_message(from_dynamodb(image))
+    order = parse_order_message(to_plain(change.new_image))
     name = execution_name(order.order_id)
     try:
         stepfunctions().start_execution(
