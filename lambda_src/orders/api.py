@@ -16,7 +16,7 @@ import json
 import uuid
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import (
     APIGatewayHttpResolver,
     APIGatewayRestResolver,
@@ -42,7 +42,6 @@ from orders.errors import (
 from orders.models import ORDER_ID_PATTERN, NewOrder, parse_new_order, pending_order
 
 logger = Logger()
-tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 ROUTES: dict[str, tuple[str, ...]] = {"/orders": ("POST",), "/orders/<order_id>": ("GET",)}
@@ -179,7 +178,6 @@ _http = _resolver(APIGatewayHttpResolver())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def _dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("version") == "2.0":

@@ -11,14 +11,12 @@ Environment: ``TABLE_NAME``, ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_N
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import event_source
@@ -28,12 +26,11 @@ from aws_lambda_powertools.utilities.data_classes.s3_event import (
 )
 from botocore.exceptions import ClientError
 
-from orders import config, store
+from orders import aws, config, store
 from orders.errors import InvalidEventError, InvalidOrderError
 from orders.models import Order, parse_new_order, pending_order
 
 logger = Logger()
-tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 _ORDER_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:orders:ingest")
@@ -47,10 +44,9 @@ class FileRejectedError(Exception):
     """The file cannot yield any order (too large, not JSON, not a list, gone)."""
 
 
-@functools.cache
 def s3() -> Any:
-    """The S3 client, created on first use and reused by warm invocations."""
-    return boto3.client("s3")
+    """The S3 client (see :mod:`orders.aws`)."""
+    return aws.client("s3")
 
 
 def ingest_order_id(bucket: str, key: str, revision: str, index: int) -> str:
@@ -238,7 +234,6 @@ def uploaded_object(
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @event_source(data_class=S3EventBridgeNotificationEvent)
 def handler(event: S3EventBridgeNotificationEvent, context: Any) -> dict[str, Any]:

@@ -104,7 +104,9 @@ class OrderStatus(StrEnum):
 class OrderItem(BaseModel):
     """One order line: a SKU (1-64 characters) and a quantity (1-1000)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Every model builds its validator on first use, so that a function pays only for the
+    # models it validates (the API never validates an OrderMessage, the workflow no Order).
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     sku: Sku
     quantity: Quantity
@@ -113,7 +115,7 @@ class OrderItem(BaseModel):
 class NewOrder(BaseModel):
     """What a client sends to create an order; any other field is rejected."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     customer_id: CustomerId
     email: Email

@@ -9,14 +9,12 @@ Environment: ``STATE_MACHINE_ARN``, ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_ME
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -29,13 +27,12 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from botocore.exceptions import ClientError
 
-from orders import config
+from orders import aws, config
 from orders.errors import InvalidEventError
 from orders.models import WORKFLOW_FIELDS, parse_order_message
 from orders.store import to_plain
 
 logger = Logger()
-tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 
@@ -61,10 +58,9 @@ _EXECUTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _NOT_IN_EXECUTION_NAME = re.compile(r"[^A-Za-z0-9_-]")
 
 
-@functools.cache
 def stepfunctions() -> Any:
-    """The Step Functions client, created on first use and reused by warm invocations."""
-    return boto3.client("stepfunctions")
+    """The Step Functions client (see :mod:`orders.aws`)."""
+    return aws.client("stepfunctions")
 
 
 def execution_name(order_id: str) -> str:
@@ -126,7 +122,6 @@ def start_workflow(record: DynamoDBRecord) -> str | None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Start a workflow for every ``INSERT`` record of a DynamoDB Streams batch.

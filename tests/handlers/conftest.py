@@ -33,6 +33,7 @@ with pytest.MonkeyPatch.context() as _patch:
     for _name, _value in IMPORT_ENV.items():
         _patch.setenv(_name, _value)
     import orders.api
+    import orders.aws
     import orders.idempotency
     import orders.ingest
     import orders.store
@@ -67,9 +68,7 @@ def context() -> LambdaContext:
 
 
 def _clear_clients() -> None:
-    orders.store.dynamodb.cache_clear()
-    orders.ingest.s3.cache_clear()
-    orders.stream.stepfunctions.cache_clear()
+    orders.aws.forget_clients()
     orders.idempotency.cache_clear()
 
 
