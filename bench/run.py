@@ -582,6 +582,11 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     return checks
 
 
+def _ratio_cells(figure: dict[str, float] | None, keys: Sequence[str]) -> str:
+    """Columns of ratios to the naive handler, or dashes for the naive handler itself."""
+    return "".join(f" {figure[key]:10.3f}" if figure else f" {'-':>10}" for key in keys)
+
+
 def table(results: dict[str, Any]) -> str:
     lines: list[str] = []
     env = results["environment"]
@@ -625,8 +630,8 @@ def table(results: dict[str, Any]) -> str:
         for name, figure in handlers["variants"].items():
             r = handlers["ratios_to_naive"].get(name)
             lines.append(
-                f"{name:18} {figure['import_s']['median']:7.3f} {figure['import_s']['min']:7.3f} "
-                + (f"{r['median']:10.3f} {r['min']:10.3f}" if r else f"{'-':>10} {'-':>10}")
+                f"{name:18} {figure['import_s']['median']:7.3f} {figure['import_s']['min']:7.3f}"
+                + _ratio_cells(r, ("median", "min"))
                 + f" {figure['modules_loaded']:7d}"
             )
 
@@ -643,12 +648,8 @@ def table(results: dict[str, Any]) -> str:
                 f"{name:28} {figure['init_and_first_request_s']['median']:9.3f} "
                 f"{figure['init_and_first_request_s']['min']:9.3f} "
                 f"{figure['import_s']['median']:7.3f} {figure['first_request_s']['median']:7.3f} "
-                f"{figure['init_and_first_request_cpu_s']['median']:7.3f} "
-                + (
-                    f"{r['median']:10.3f} {r['min']:10.3f} {r['cpu_median']:10.3f}"
-                    if r
-                    else f"{'-':>10} {'-':>10} {'-':>10}"
-                )
+                f"{figure['init_and_first_request_cpu_s']['median']:7.3f}"
+                + _ratio_cells(r, ("median", "min", "cpu_median"))
             )
 
     library = results.get("library_import")

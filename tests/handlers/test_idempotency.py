@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from orders import api, idempotency
 
+from tests.handlers.conftest import new_table
 from tests.handlers.events import API_EVENTS, VALID_ORDER, body_of, post_order
 
 IDEMPOTENCY_TABLE = "orders-idempotency-test"
@@ -25,12 +26,7 @@ def make_event(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture(scope="module")
 def _records_table(aws_session: Any) -> Any:
     # What constructs_lib's IdempotencyStore creates: partition key ``id``, TTL ``expiration``.
-    return aws_session.resource("dynamodb").create_table(
-        TableName=IDEMPOTENCY_TABLE,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    return new_table(aws_session, IDEMPOTENCY_TABLE, "id")
 
 
 @pytest.fixture
