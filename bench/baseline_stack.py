@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 import jsii
@@ -78,18 +79,8 @@ class BaselineOrders(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         code = lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=ASSET_EXCLUDES)
 
-        table = dynamodb.Table(
-            self,
-            "OrdersTable",
-            partition_key=dynamodb.Attribute(name="order_id", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            encryption=dynamodb.TableEncryption.DEFAULT,
-            deletion_protection=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+        table = self._table(
+            "OrdersTable", "order_id", stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES
         )
         users = cognito.UserPool(
             self,
@@ -125,6 +116,15 @@ class BaselineOrders(cdk.Stack):
         # --- API ---
         api_fn = self._function(code, "ApiFunction", "orders.api.handler", table)
         table.grant(api_fn, "dynamodb:PutItem", "dynamodb:GetItem")
+        idempotency = self._table("IdempotencyRecords", "id", time_to_live_attribute="expiration")
+        idempotency.grant(
+            api_fn,
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        )
+        api_fn.add_environment("IDEMPOTENCY_TABLE_NAME", idempotency.table_name)
         routes = [("POST", "/orders"), ("GET", "/orders/{order_id}")]
         rest_url = self._rest_api(api_fn, routes, users)
         http_url = self._http_api(api_fn, routes, users, client)
@@ -172,6 +172,24 @@ class BaselineOrders(cdk.Stack):
     def _log_group(self, construct_id: str) -> logs.LogGroup:
         return logs.LogGroup(
             self, construct_id, retention=RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN
+        )
+
+    def _table(self, construct_id: str, partition_key: str, **props: Any) -> dynamodb.Table:
+        """An on-demand, recoverable, retained table with a string partition key."""
+        return dynamodb.Table(
+            self,
+            construct_id,
+            partition_key=dynamodb.Attribute(
+                name=partition_key, type=dynamodb.AttributeType.STRING
+            ),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.DEFAULT,
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            **props,
         )
 
     def _function(

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ._acknowledge import acknowledge_finding
     from .function import LambdaFunction
     from .http_api import HttpApiEndpoint
+    from .idempotency import IdempotencyStore
     from .queues import failure_queue
     from .rest_api import RestApiEndpoint
     from .role import LeastPrivilegeRole, apply_permissions_boundary
@@ -31,6 +32,7 @@ _MODULE_OF = {
     "acknowledge_finding": "._acknowledge",
     "LambdaFunction": ".function",
     "DynamoTable": ".table",
+    "IdempotencyStore": ".idempotency",
     "RestApiEndpoint": ".rest_api",
     "HttpApiEndpoint": ".http_api",
     "S3Trigger": ".s3_trigger",
@@ -43,6 +45,7 @@ __all__ = [
     "ConstructsLibDeprecationWarning",
     "DynamoTable",
     "HttpApiEndpoint",
+    "IdempotencyStore",
     "LambdaFunction",
     "LeastPrivilegeRole",
     "RestApiEndpoint",

@@ -44,12 +44,24 @@ _TABLE = (
     ("table", "DynamoTable", "table"),
     "an aws_dynamodb.ITable or a DynamoTable",
 )
+_FUNCTION_WITH_ENVIRONMENT = (
+    ("function_arn", "add_environment", "grant_invoke"),
+    ("function", "LambdaFunction", "function"),
+    "a LambdaFunction or an aws_lambda.Function defined in this app (imported functions "
+    "and aliases have no environment to set)",
+)
 _BUCKET = (("bucket_arn", "bucket_name", "arn_for_objects"), None, "an aws_s3.IBucket")
 
 
 def function_of(scope: Construct, prop: str, value: object) -> lambda_.IFunction:
     """``value`` as an ``IFunction``; a :class:`LambdaFunction` gives its ``invoke_target``."""
     return cast("lambda_.IFunction", _as_interface(scope, prop, value, *_FUNCTION))
+
+
+def function_with_environment_of(scope: Construct, prop: str, value: object) -> lambda_.Function:
+    """``value`` as a ``Function`` whose environment this app sets; a :class:`LambdaFunction`
+    gives its ``function``."""
+    return cast("lambda_.Function", _as_interface(scope, prop, value, *_FUNCTION_WITH_ENVIRONMENT))
 
 
 def role_of(scope: Construct, prop: str, value: object) -> iam.IRole:

@@ -26,6 +26,7 @@ from constructs import Construct
 from constructs_lib import (
     DynamoTable,
     HttpApiEndpoint,
+    IdempotencyStore,
     LambdaFunction,
     RestApiEndpoint,
     S3Trigger,
@@ -83,6 +84,8 @@ class OrdersSample(cdk.Stack):
         # --- API: one function behind a REST API and an HTTP API ---
         api_fn = self._function(code, "ApiFunction", "orders.api.handler", orders)
         orders.table.grant(api_fn, "dynamodb:PutItem", "dynamodb:GetItem")
+        # A POST /orders retried with the same Idempotency-Key creates one order.
+        IdempotencyStore(self, "Idempotency").enable_for(api_fn)
         routes = {"POST /orders": api_fn, "GET /orders/{order_id}": api_fn}
         rest = RestApiEndpoint(
             self,

@@ -174,7 +174,8 @@ def test_no_hidden_helper_function_or_custom_resource(template: dict[str, Any]) 
 def test_orders_table_is_keyed_by_order_id_with_new_and_old_images(
     template: dict[str, Any],
 ) -> None:
-    table = _one(template, "AWS::DynamoDB::Table")["Properties"]
+    orders_id = _logical_id(template, "AWS::DynamoDB::Table", "Orders")
+    table = template["Resources"][orders_id]["Properties"]
     assert table["KeySchema"] == [{"AttributeName": "order_id", "KeyType": "HASH"}]
     assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
 
@@ -242,10 +243,33 @@ def test_lambda_tasks_retry_transient_errors_with_backoff(template: dict[str, An
         assert retry["MaxAttempts"] == 3
 
 
-def test_api_function_may_only_put_and_get_orders(template: dict[str, Any]) -> None:
-    statements = _role_statements(template, "ApiFunction")
-    data_actions = {a for a in _actions(statements) if a.startswith("dynamodb:")}
-    assert data_actions == {"dynamodb:PutItem", "dynamodb:GetItem"}
+def test_api_function_may_only_put_and_get_orders_and_keep_idempotency_records(
+    template: dict[str, Any],
+) -> None:
+    orders_arn = {"Fn::GetAtt": [_logical_id(template, "AWS::DynamoDB::Table", "Orders"), "Arn"]}
+    records_arn = {
+        "Fn::GetAtt": [_logical_id(template, "AWS::DynamoDB::Table", "Idempotency"), "Arn"]
+    }
+    grants = {
+        json.dumps(as_list(statement["Resource"]), sort_keys=True): set(
+            as_list(statement["Action"])
+        )
+        for statement in _role_statements(template, "ApiFunction")
+        if any(action.startswith("dynamodb:") for action in as_list(statement["Action"]))
+    }
+    assert grants == {
+        json.dumps([orders_arn]): {"dynamodb:PutItem", "dynamodb:GetItem"},
+        json.dumps([records_arn]): {
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        },
+    }
+    variables = template["Resources"][_logical_id(template, "AWS::Lambda::Function", "Api")]
+    assert variables["Properties"]["Environment"]["Variables"]["IDEMPOTENCY_TABLE_NAME"] == {
+        "Ref": records_arn["Fn::GetAtt"][0]
+    }
 
 
 def test_ingest_function_reads_uploads_and_writes_orders_only(template: dict[str, Any]) -> None:

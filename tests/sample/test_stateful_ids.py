@@ -13,7 +13,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 STATEFUL_IDS = {
-    "AWS::DynamoDB::Table": {"OrdersTable1F8332C7"},
+    "AWS::DynamoDB::Table": {"OrdersTable1F8332C7", "IdempotencyRecordsTable95CAB51D"},
     "AWS::Cognito::UserPool": {"Users0A0EEA89"},
     "AWS::KMS::Key": {"NotificationsKey74C0825E"},
     "AWS::SNS::Topic": {"Notifications87298708"},
