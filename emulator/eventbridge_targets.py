@@ -90,7 +90,7 @@ def _deliver(account_id: str, rule_arn: str, target: dict[str, Any], payload: An
             from emulator.iam_enforcement import service_may_invoke
 
             function = lambda_backend(account_id, region).get_function(arn)
-            if not service_may_invoke(function, "events.amazonaws.com", rule_arn):
+            if not service_may_invoke(function, "events.amazonaws.com", rule_arn, arn):
                 raise PermissionError(f"events.amazonaws.com may not invoke {arn} for {rule_arn}")
             function.invoke(body, {"x-amz-invocation-type": "Event"}, {})
         elif service == "states":

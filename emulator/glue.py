@@ -7,6 +7,8 @@ closed in one named place; this module lists them in the order they are installe
    URLs, Step Functions' service clients) from ``MOTO_PORT`` and a Docker host name;
    they must name this server on 127.0.0.1.
 2. ``lambda_runtime.install``: functions run as local Python subprocesses, not in Docker.
+3. ``lambda_versions.install``: ``AWS::Lambda::Version`` and ``Alias`` give CloudFormation's
+   return values, aliases are real, permissions on an alias are filed under its ARN.
 3. ``custom_resources.install``: custom-resource properties reach the handler as strings,
    as CloudFormation sends them, and a failing provider fails the stack at once.
 4. ``_execute_state_machines``: state machines created by CloudFormation run for real
@@ -50,6 +52,7 @@ from emulator import (
     eventbridge_targets,
     http_api,
     iam_enforcement,
+    lambda_versions,
     rest_api,
     s3_buckets,
     unsupported_resources,
@@ -69,6 +72,7 @@ def install(endpoint_url: str, port: int, region: str, work_dir: str, python: st
     _point_moto_at_itself(port)
     _runtime = SubprocessRuntime(endpoint_url, Path(work_dir), python)
     install_lambda_runtime(_runtime)
+    lambda_versions.install()
     custom_resources.install()
     _execute_state_machines()
     eventbridge_targets.install()

@@ -371,13 +371,14 @@ def _invoke(
 
     from emulator.lambda_runtime import invoke_in_server
 
-    function = get_backend(api.backend.account_id, api.backend.region_name).get_function(
-        function_arn(integration.integration_uri or "")
-    )
+    target = function_arn(integration.integration_uri or "")
+    function = get_backend(api.backend.account_id, api.backend.region_name).get_function(target)
     # IAM: the function's resource policy must let API Gateway invoke it (else AWS answers 500).
     from emulator.iam_enforcement import api_gateway_may_invoke
 
-    if not api_gateway_may_invoke(function, api.api_id, stage, request.method, request.path):
+    if not api_gateway_may_invoke(
+        function, target, api.api_id, stage, request.method, request.path
+    ):
         return _INTERNAL_ERROR
     version = integration.payload_format_version or "2.0"
     if version == "1.0":

@@ -169,11 +169,14 @@ def _authorize_kms_of(caller: Caller, action: str, resource: str, region: str) -
     return None
 
 
-def service_may_invoke(function: Any, service: str, source_arn: str) -> bool:
+def service_may_invoke(function: Any, service: str, source_arn: str, invoked_arn: str = "") -> bool:
     """Whether ``function``'s resource policy lets ``service`` invoke it for ``source_arn``.
 
     As on AWS: an ``AWS::Lambda::Permission`` whose principal is the service and whose
-    ``SourceArn`` (``ArnLike``) matches. Always True when enforcement is off.
+    ``SourceArn`` (``ArnLike``) matches, granted on the ARN invoked: ``invoked_arn`` when it
+    names an alias or version (a permission on the alias covers it, one on the unqualified
+    function does not), else the unqualified function or ``$LATEST``. Always True when
+    enforcement is off.
     """
     if not _enabled:
         return True
@@ -184,25 +187,29 @@ def service_may_invoke(function: Any, service: str, source_arn: str) -> bool:
     )
     candidates = [s for s in statements if principal_matches(s, "Service", service)]
     context = {"aws:SourceArn": source_arn, "aws:SourceAccount": function.account_id}
+    invoked_arn = invoked_arn or function.function_arn
+    arns = (
+        (invoked_arn, f"{invoked_arn}:$LATEST") if invoked_arn.count(":") == 6 else (invoked_arn,)
+    )
     allowed = any(
-        evaluate(candidates, "lambda:InvokeFunction", arn, context).allowed
-        for arn in (function.function_arn, f"{function.function_arn}:$LATEST")
+        evaluate(candidates, "lambda:InvokeFunction", arn, context).allowed for arn in arns
     )
     if not allowed:
-        ledger.resource_policy_denied(
-            service, "lambda:InvokeFunction", function.function_arn, source_arn
-        )
+        ledger.resource_policy_denied(service, "lambda:InvokeFunction", invoked_arn, source_arn)
         logger.warning(
             "IAM: %s may not invoke %s for %s: no resource-based policy statement allows it",
             service,
-            function.function_arn,
+            invoked_arn,
             source_arn,
         )
     return allowed
 
 
-def api_gateway_may_invoke(function: Any, api_id: str, stage: str, method: str, path: str) -> bool:
-    """Whether API Gateway may invoke ``function`` for a request to ``api_id``.
+def api_gateway_may_invoke(
+    function: Any, invoked_arn: str, api_id: str, stage: str, method: str, path: str
+) -> bool:
+    """Whether API Gateway may invoke ``function`` through ``invoked_arn`` (the ARN its
+    integration URI names: the function's, or an alias's) for a request to ``api_id``.
 
     The source ARN is ``arn:aws:execute-api:<region>:<account>:<api-id>/<stage>/<METHOD>
     <path>``, which the function's permissions match with ``ArnLike``.
@@ -211,7 +218,7 @@ def api_gateway_may_invoke(function: Any, api_id: str, stage: str, method: str, 
         f"arn:aws:execute-api:{function.region}:{function.account_id}:{api_id}/{stage}/"
         f"{method.upper()}{path}"
     )
-    return service_may_invoke(function, "apigateway.amazonaws.com", source_arn)
+    return service_may_invoke(function, "apigateway.amazonaws.com", source_arn, invoked_arn)
 
 
 def check_request(environ: dict[str, Any]) -> tuple[int, dict[str, str], bytes] | None:

@@ -463,6 +463,8 @@ def install(runtime: SubprocessRuntime) -> None:
             threading.Thread(target=runtime.invoke_async, args=(self, event), daemon=True).start()
             return b""
         outcome = runtime.invoke(self, event)
+        # The version that ran: an alias's, or $LATEST for the unqualified function.
+        response_headers["x-amz-executed-version"] = str(self.version)
         if outcome.function_error:
             response_headers["x-amz-function-error"] = outcome.function_error
         tail = outcome.logs.encode()[-LOG_TAIL_BYTES:]

@@ -185,11 +185,12 @@ def serve(
 
     from emulator.lambda_runtime import invoke_in_server
 
-    function = get_backend(account_id, region).get_function(function_arn(integration.uri or ""))
+    target = function_arn(integration.uri or "")
+    function = get_backend(account_id, region).get_function(target)
     # IAM: the function's resource policy must let API Gateway invoke it (else AWS answers 500).
     from emulator.iam_enforcement import api_gateway_may_invoke
 
-    if not api_gateway_may_invoke(function, api_id, stage, request.method, path):
+    if not api_gateway_may_invoke(function, target, api_id, stage, request.method, path):
         return (500, {"content-type": "application/json"}, b'{"message": "Internal server error"}')
     payload, function_error = invoke_in_server(function, event)
     if function_error:

@@ -1,7 +1,8 @@
 """A tiny CDK app for the emulator's own tests, built from plain aws-cdk-lib L2 constructs.
 
 A ``TableV2`` with a stream, a function that writes orders (also behind an HTTP API
-route, and the target of an EventBridge rule for a bucket's "Object Created" events,
+route, released through a version and a ``live`` alias that a second route invokes,
+and the target of an EventBridge rule for a bucket's "Object Created" events,
 which aws-cdk-lib turns on through its Python notifications custom resource) and a
 function mapped to the stream with a filter, one retry, bisection and an on-failure
 queue: enough to exercise deploy, custom resources, the Lambda runtime, EventBridge and
@@ -82,6 +83,14 @@ def synthesize(outdir: Path) -> Path:
         methods=[apigwv2.HttpMethod.POST],
         integration=integrations.HttpLambdaIntegration("WriterIntegration", writer),
     )
+    live = lambda_.Alias(stack, "WriterLive", alias_name="live", version=writer.current_version)
+    api.add_routes(
+        path="/live/orders",
+        methods=[apigwv2.HttpMethod.POST],
+        integration=integrations.HttpLambdaIntegration("WriterLiveIntegration", live),
+    )
+    cdk.CfnOutput(stack, "WriterAliasArn", value=live.function_arn)
+    cdk.CfnOutput(stack, "WriterVersion", value=writer.current_version.version)
     cdk.CfnOutput(stack, "TableName", value=table.table_name)
     cdk.CfnOutput(stack, "WriterName", value=writer.function_name)
     cdk.CfnOutput(stack, "ApiUrl", value=api.api_endpoint)

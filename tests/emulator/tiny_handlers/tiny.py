@@ -28,7 +28,9 @@ def handle(event, context):  # type: ignore[no-untyped-def]
         return {"stored": key}
     if "requestContext" in event:
         order_id = json.loads(event["body"])["id"]
-        _orders().put_item(Item={"pk": order_id, "via": event["routeKey"]})
+        _orders().put_item(
+            Item={"pk": order_id, "via": event["routeKey"], "version": context.function_version}
+        )
         return {"statusCode": 201, "body": json.dumps({"id": order_id})}
     if event.get("reject"):
         raise OrderRejected(f"order {event.get('id')} rejected")
