@@ -23,7 +23,7 @@ drives every flow, printing what happens and how long it takes:
    flow, explained, or unused, and every denied call; written to
    ``<CLOUD_ASSEMBLY>/permissions-report.json``.
 
-Every call runs with IAM and KMS enforced (``emulator.iam_enforcement``). Exits non-zero
+Every call runs with IAM and KMS enforced (``emulator.patches.iam_enforcement``). Exits non-zero
 if a flow does not complete or a role of the stack was denied a call. The server log
 (every function's output) is kept at ``--log`` (default ``<CLOUD_ASSEMBLY>/emulator-demo.log``).
 """

@@ -30,8 +30,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from emulator.protocol import NOT_EMULATED_PATH
 from emulator.server import Emulator
-from emulator.unsupported_resources import NOT_EMULATED_PATH
 
 #: The bootstrap stack version reported to templates (``cdk bootstrap`` of CDK 2.1xx writes 2x).
 BOOTSTRAP_VERSION = "30"
@@ -60,7 +60,7 @@ class DeployedStack:
         ``LogicalResourceId -> ResourceType``.
     not_emulated:
         ``LogicalResourceId -> ResourceType`` of the resources moto has no model for: they
-        exist as named placeholders only (see ``emulator.unsupported_resources``).
+        exist as named placeholders only (see ``emulator.patches.unsupported_resources``).
     """
 
     name: str

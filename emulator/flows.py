@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from emulator.deploy import DeployedStack
-from emulator.permissions_report import PERMISSIONS_PATH, STATUSES
+from emulator.protocol import COGNITO_CLOCK_PATH, GRANT_STATUSES, PERMISSIONS_PATH
 from emulator.server import Emulator
 
 T = TypeVar("T")
@@ -183,7 +183,7 @@ def sign_in(
     """``initiate-auth`` with ``USER_PASSWORD_AUTH``; return the ``AuthenticationResult``
     (``IdToken``, ``AccessToken``, ``RefreshToken``, ``ExpiresIn``).
 
-    ``signed_in_seconds_ago`` gets tokens issued that long ago (``emulator.cognito``
+    ``signed_in_seconds_ago`` gets tokens issued that long ago (``emulator.patches.cognito``
     shifts the pools' issue clock for this one call): past ``ExpiresIn`` (3600 s) they are
     expired, as the tokens of a user who signed in earlier are.
     """
@@ -202,10 +202,12 @@ def sign_in(
 
 
 def _set_issue_clock(emulator: Emulator, offset_seconds: float) -> None:
-    from emulator.cognito import CLOCK_PATH
 
     answer = http_request(
-        emulator, "POST", emulator.endpoint_url + CLOCK_PATH, {"offset_seconds": offset_seconds}
+        emulator,
+        "POST",
+        emulator.endpoint_url + COGNITO_CLOCK_PATH,
+        {"offset_seconds": offset_seconds},
     )
     if answer.status != 200:
         raise RuntimeError(f"the emulator refused to shift the issue clock: {answer}")
@@ -297,7 +299,7 @@ def structured_log_records(
 def read_permissions_report(
     emulator: Emulator, stack: DeployedStack | None = None
 ) -> dict[str, Any]:
-    """The emulator's permissions report (``emulator.permissions_report``), for the roles
+    """The emulator's permissions report (``emulator.patches.permissions_report``), for the roles
     of ``stack`` only when given: its ``summary`` is recomputed over those roles."""
     with urllib.request.urlopen(emulator.endpoint_url + PERMISSIONS_PATH, timeout=10) as response:
         report: dict[str, Any] = json.loads(response.read())
@@ -310,7 +312,7 @@ def read_permissions_report(
         "roles": len(roles),
         "statements": len({(arn, g["statement"]) for arn, r in roles.items() for g in r["grants"]}),
         "grants": len(grants),
-        **{status: sum(g["status"] == status for g in grants) for status in STATUSES},
+        **{status: sum(g["status"] == status for g in grants) for status in GRANT_STATUSES},
         "denied": sum(len(role["denied"]) for role in roles.values()),
     }
     functions = set(stack.physical_ids_of_type("AWS::Lambda::Function").values())

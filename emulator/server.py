@@ -1,6 +1,6 @@
 """Start and stop the emulator: a moto server with this package's glue, on 127.0.0.1.
 
-The server runs in a child process (``python -m emulator.moto_process``) rather than a
+The server runs in a child process (``python -m emulator.patches.moto_process``) rather than a
 thread of the caller, for three reasons:
 
 - the glue patches moto's classes; doing that in a child keeps the caller's own moto
@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from emulator.http_api import PATH_PREFIX
+from emulator.protocol import API_PATH_PREFIX
 
 #: The account moto uses unless told otherwise; deployed ARNs carry it.
 ACCOUNT_ID = "123456789012"
@@ -171,7 +171,8 @@ class Emulator:
         found = _EXECUTE_API_URL.match(url)
         if found is None:
             return url
-        return f"{self.endpoint_url}{PATH_PREFIX}{found.group('api_id')}{found.group('rest') or ''}"
+        api_path = f"{API_PATH_PREFIX}{found.group('api_id')}{found.group('rest') or ''}"
+        return f"{self.endpoint_url}{api_path}"
 
     def read_log(self) -> str:
         """Return the server log so far (function output included)."""
@@ -252,7 +253,7 @@ def launch_emulator(
     try:
         with open(log, "ab") as log_file:
             process = subprocess.Popen(
-                [python, "-m", "emulator.moto_process"],
+                [python, "-m", "emulator.patches.moto_process"],
                 stdin=subprocess.PIPE,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,

@@ -1,6 +1,6 @@
 """OrdersSample's permissions, proven in the emulator: enough for every flow, and each needed.
 
-The emulator enforces IAM and KMS (``emulator.iam_enforcement``). The sample's flows leave
+The emulator enforces IAM and KMS (``emulator.patches.iam_enforcement``). The sample's flows leave
 no denied call; copies of the stack with one grant removed each, deployed into the same
 emulator under other names, fail the way AWS fails them.
 """

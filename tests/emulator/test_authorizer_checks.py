@@ -9,7 +9,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from emulator.authorizers import (
+from emulator.patches.authorizers import (
     INVALID_AUDIENCE,
     TokenRejected,
     _check_rest_token_use,
@@ -17,8 +17,8 @@ from emulator.authorizers import (
     claim_strings,
     verified_claims,
 )
-from emulator.cognito import issuer_of_pool_arn
-from emulator.execute_api_iam import policies_allow, route_arn
+from emulator.patches.cognito import issuer_of_pool_arn
+from emulator.patches.execute_api_iam import policies_allow, route_arn
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_pool"
 NOW = 1_800_000_000.0
@@ -203,9 +203,8 @@ def test_tokens_issued_now_are_checked_against_the_real_clock(
 
 
 def test_each_payload_format_carries_the_authorizer_where_api_gateway_puts_it() -> None:
-    from emulator.authorizers import (
-        Authorization,
-        Caller,
+    from emulator.patches.api_proxy import Authorization, Caller
+    from emulator.patches.authorizers import (
         caller_identity,
         http_event_authorizer,
         rest_event_authorizer,

@@ -6,12 +6,12 @@ import json
 from types import SimpleNamespace
 from typing import Any
 
-from emulator.custom_resources import stringify_scalars
-from emulator.dynamodb_global_tables import table_properties
-from emulator.dynamodb_streams import _first_failed_index
-from emulator.eventbridge_targets import as_delivered, target_input
-from emulator.http_api import best_match, match_route
-from emulator.s3_buckets import notification_configuration
+from emulator.patches.custom_resources import stringify_scalars
+from emulator.patches.dynamodb_global_tables import table_properties
+from emulator.patches.dynamodb_streams import _first_failed_index
+from emulator.patches.eventbridge_targets import as_delivered, target_input
+from emulator.patches.http_api import best_match, match_route
+from emulator.patches.s3_buckets import notification_configuration
 
 
 def _route(key: str) -> Any:

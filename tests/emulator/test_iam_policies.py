@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from emulator.iam_enforcement import Denial, denial_response
-from emulator.iam_policies import (
+from emulator.patches.iam_enforcement import Denial, denial_response
+from emulator.patches.iam_policies import (
     evaluate,
     kms_decision,
     parse_statements,
     principal_matches,
 )
-from emulator.iam_requests import ApiCall, access_key_and_scope, describe_request
+from emulator.patches.iam_requests import ApiCall, access_key_and_scope, describe_request
 
 ACCOUNT = "123456789012"
 TABLE = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/Orders"
@@ -273,7 +273,7 @@ def test_a_call_on_a_resource_encrypted_with_a_customer_key_needs_the_services_k
     import boto3
     from moto import mock_aws
 
-    from emulator.kms_requirements import kms_requirements
+    from emulator.patches.kms_requirements import kms_requirements
 
     with mock_aws():
         key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]

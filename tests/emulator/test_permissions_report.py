@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from emulator.iam_policies import evaluate, parse_statements
-from emulator.permissions_report import Ledger, build_report
+from emulator.patches.iam_policies import evaluate, parse_statements
+from emulator.patches.permissions_report import Ledger, build_report
 
 ROLE = "arn:aws:iam::123456789012:role/Shop-ApiFunctionRole"
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/Orders"

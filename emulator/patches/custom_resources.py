@@ -117,7 +117,7 @@ def _check_readiness_without_creating() -> None:
 
 
 def _invoke_provider(function: Any, event: dict[str, Any], stack: Any, resource: Any) -> None:
-    from emulator.lambda_runtime import invoke_in_server
+    from emulator.patches.lambda_runtime import invoke_in_server
 
     payload, function_error = invoke_in_server(function, event)
     if function_error and not resource.is_created() and stack.status == "CREATE_IN_PROGRESS":

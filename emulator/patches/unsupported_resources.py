@@ -20,8 +20,6 @@ from typing import Any
 
 logger = logging.getLogger("emulator")
 
-#: Path of the emulator's read-only endpoint that returns ``not_emulated`` as JSON.
-NOT_EMULATED_PATH = "/_emulator/not-emulated"
 
 _lock = threading.Lock()
 #: ``StackId -> {LogicalResourceId: ResourceType}`` of every placeholder created.

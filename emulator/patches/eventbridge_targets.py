@@ -87,7 +87,7 @@ def _deliver(account_id: str, rule_arn: str, target: dict[str, Any], payload: An
         if service == "lambda":
             from moto.awslambda.utils import get_backend as lambda_backend
 
-            from emulator.iam_enforcement import service_may_invoke
+            from emulator.patches.iam_enforcement import service_may_invoke
 
             function = lambda_backend(account_id, region).get_function(arn)
             if not service_may_invoke(function, "events.amazonaws.com", rule_arn, arn):

@@ -1,6 +1,6 @@
 """A Lambda sandbox for one Python function: import the handler once, then serve invocations.
 
-Executed as a script (``python -P lambda_bootstrap.py``) by ``emulator.lambda_runtime``, one
+Executed as a script (``python -P lambda_bootstrap.py``) by ``emulator.patches.lambda_runtime``, one
 process per warm sandbox; it imports nothing from this package so that the handler sees
 only its own code, the interpreter's packages and its environment.
 

@@ -3,33 +3,35 @@
 Each gap between moto 5.2.5 and what a CDK-synthesized serverless stack needs to run is
 closed in one named place; this module lists them in the order they are installed:
 
-1. ``_point_moto_at_itself``: moto builds URLs back to itself (custom-resource response
+1. ``moto_version.check``: refuse any moto but the pinned release (``moto_version.PINNED``):
+   every patch below reaches into its internals.
+2. ``_point_moto_at_itself``: moto builds URLs back to itself (custom-resource response
    URLs, Step Functions' service clients) from ``MOTO_PORT`` and a Docker host name;
    they must name this server on 127.0.0.1.
-2. ``lambda_runtime.install``: functions run as local Python subprocesses, not in Docker.
-3. ``lambda_versions.install``: ``AWS::Lambda::Version`` and ``Alias`` give CloudFormation's
+3. ``lambda_runtime.install``: functions run as local Python subprocesses, not in Docker.
+4. ``lambda_versions.install``: ``AWS::Lambda::Version`` and ``Alias`` give CloudFormation's
    return values, aliases are real, permissions on an alias are filed under its ARN.
-3. ``custom_resources.install``: custom-resource properties reach the handler as strings,
+5. ``custom_resources.install``: custom-resource properties reach the handler as strings,
    as CloudFormation sends them, and a failing provider fails the stack at once.
-4. ``_execute_state_machines``: state machines created by CloudFormation run for real
+6. ``_execute_state_machines``: state machines created by CloudFormation run for real
    (moto's ``execute_state_machine`` mode otherwise only applies to API-created ones).
-5. ``eventbridge_targets.install``: EventBridge rules deliver to Lambda, Step Functions and
+7. ``eventbridge_targets.install``: EventBridge rules deliver to Lambda, Step Functions and
    SNS targets (moto 5.2.5 only delivers to logs, SQS, buses and API destinations).
-6. ``dynamodb_streams.install``: DynamoDB stream records reach mapped functions
+8. ``dynamodb_streams.install``: DynamoDB stream records reach mapped functions
    asynchronously, honouring the event source mapping's settings.
-7. ``http_api.install``, ``rest_api.install``: HTTP APIs (API Gateway v2) deploy from
+9. ``http_api.install``, ``rest_api.install``: HTTP APIs (API Gateway v2) deploy from
    CloudFormation, REST API stages too, and both serve requests through their Lambda proxy
    integrations (``EmulatorApp`` routes them).
-8. ``s3_buckets.install``: a bucket's ``NotificationConfiguration`` (EventBridge on, or
-   Lambda/queue/topic destinations) and versioning from the template take effect.
-9. ``dynamodb_global_tables.install``: ``AWS::DynamoDB::GlobalTable`` (CDK's ``TableV2``)
-   becomes a moto table in the deployment region.
-10. ``cognito.install``: ``AWS::Cognito::UserPool`` and ``UserPoolClient`` become moto
+10. ``s3_buckets.install``: a bucket's ``NotificationConfiguration`` (EventBridge on, or
+    Lambda/queue/topic destinations) and versioning from the template take effect.
+11. ``dynamodb_global_tables.install``: ``AWS::DynamoDB::GlobalTable`` (CDK's ``TableV2``)
+    becomes a moto table in the deployment region.
+12. ``cognito.install``: ``AWS::Cognito::UserPool`` and ``UserPoolClient`` become moto
     pools and clients that issue tokens; ``/_emulator/cognito/issue-clock`` shifts the
     time their tokens are issued at.
-11. ``unsupported_resources.install``: resource types moto has no model for become named
+13. ``unsupported_resources.install``: resource types moto has no model for become named
     placeholders instead of breaking references; ``/_emulator/not-emulated`` lists them.
-11. ``iam_enforcement.install``: IAM and KMS permissions are enforced for the stack's roles:
+14. ``iam_enforcement.install``: IAM and KMS permissions are enforced for the stack's roles:
     ``EmulatorApp`` checks each request signed with a role's credentials before moto
     serves it, Step Functions' integrations call with the state machine's role, and
     ``/_emulator/permissions`` returns the permissions report.
@@ -44,7 +46,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from emulator import (
+from emulator.patches import (
     cognito,
     custom_resources,
     dynamodb_global_tables,
@@ -53,13 +55,20 @@ from emulator import (
     http_api,
     iam_enforcement,
     lambda_versions,
+    moto_version,
     rest_api,
     s3_buckets,
     unsupported_resources,
 )
-from emulator.lambda_runtime import SubprocessRuntime
-from emulator.lambda_runtime import install as install_lambda_runtime
-from emulator.permissions_report import PERMISSIONS_PATH
+from emulator.patches.api_proxy import read_request
+from emulator.patches.lambda_runtime import SubprocessRuntime
+from emulator.patches.lambda_runtime import install as install_lambda_runtime
+from emulator.protocol import (
+    API_PATH_PREFIX,
+    COGNITO_CLOCK_PATH,
+    NOT_EMULATED_PATH,
+    PERMISSIONS_PATH,
+)
 
 _runtime: SubprocessRuntime | None = None
 _region = "us-east-1"
@@ -68,6 +77,9 @@ _region = "us-east-1"
 def install(endpoint_url: str, port: int, region: str, work_dir: str, python: str) -> None:
     """Install every piece of glue; call once, in the server process, before serving."""
     global _runtime, _region
+    import moto
+
+    moto_version.check(moto.__version__)
     _region = region
     _point_moto_at_itself(port)
     _runtime = SubprocessRuntime(endpoint_url, Path(work_dir), python)
@@ -97,14 +109,14 @@ class EmulatorApp:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path.startswith(http_api.PATH_PREFIX):
+        if path.startswith(API_PATH_PREFIX):
             from moto.core.models import DEFAULT_ACCOUNT_ID
 
-            status, headers, body = http_api.handle(environ, DEFAULT_ACCOUNT_ID, _region)
-        elif path == cognito.CLOCK_PATH and environ.get("REQUEST_METHOD") == "POST":
+            status, headers, body = _serve_api(environ, DEFAULT_ACCOUNT_ID, _region)
+        elif path == COGNITO_CLOCK_PATH and environ.get("REQUEST_METHOD") == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             status, headers, body = cognito.handle_clock_request(environ["wsgi.input"].read(length))
-        elif path == unsupported_resources.NOT_EMULATED_PATH:
+        elif path == NOT_EMULATED_PATH:
             status, headers = 200, {"content-type": "application/json"}
             body = json.dumps(unsupported_resources.not_emulated).encode()
         elif path == PERMISSIONS_PATH:
@@ -118,6 +130,18 @@ class EmulatorApp:
         headers = {**headers, "content-length": str(len(body))}
         start_response(f"{status} {HTTPStatus(status).phrase}", list(headers.items()))
         return [body]
+
+
+def _serve_api(
+    environ: dict[str, Any], account_id: str, region: str
+) -> tuple[int, dict[str, str], bytes]:
+    """Serve one request under ``API_PATH_PREFIX``: an HTTP API, else a REST API of that id."""
+    api_id, _, rest = environ.get("PATH_INFO", "")[len(API_PATH_PREFIX) :].partition("/")
+    request = read_request(environ, "/" + rest)
+    api = http_api.find_api(account_id, region, api_id)
+    if api is None:
+        return rest_api.serve(account_id, region, api_id, request)
+    return http_api.serve(api, request)
 
 
 def wrap_wsgi_app(app: Callable[..., Iterable[bytes]]) -> EmulatorApp:

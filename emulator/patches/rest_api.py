@@ -10,7 +10,7 @@ and ``AuthorizationScopes``, and serves no requests. This module adds:
   AWS), and keeps a method's authorizer and scopes;
 - the authorization step before a method's integration: Cognito user-pool authorizers
   and ``AWS_IAM`` methods are enforced, Lambda authorizers refuse every request
-  (``emulator.authorizers``);
+  (``emulator.patches.authorizers``);
 - serving, through the same front door as HTTP APIs (``<endpoint>/_emulator/execute-api/
   <api-id>/<stage>/<path>``): the resource and method API Gateway would pick (``ANY`` and
   ``{proxy+}`` included), a Lambda proxy event in the REST format, and the function's
@@ -30,21 +30,21 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from emulator.authorizers import (
-    Refused,
-    authorize_rest_method,
-    caller_identity,
-    rest_event_authorizer,
-)
-from emulator.cloudformation_models import CreatedResource
-from emulator.http_api import (
+from emulator.patches.api_proxy import (
     HttpRequest,
+    Refused,
     best_match,
     function_arn,
     proxy_response,
     query_parameters,
     request_body,
 )
+from emulator.patches.authorizers import (
+    authorize_rest_method,
+    caller_identity,
+    rest_event_authorizer,
+)
+from emulator.patches.cloudformation_models import CreatedResource
 
 _MISSING_TOKEN = (
     403,
@@ -183,12 +183,12 @@ def serve(
     event = _event(account_id, api_id, stage, resource_path, request, path, path_parameters, api)
     from moto.awslambda.utils import get_backend
 
-    from emulator.lambda_runtime import invoke_in_server
+    from emulator.patches.lambda_runtime import invoke_in_server
 
     target = function_arn(integration.uri or "")
     function = get_backend(account_id, region).get_function(target)
     # IAM: the function's resource policy must let API Gateway invoke it (else AWS answers 500).
-    from emulator.iam_enforcement import api_gateway_may_invoke
+    from emulator.patches.iam_enforcement import api_gateway_may_invoke
 
     if not api_gateway_may_invoke(function, target, api_id, stage, request.method, path):
         return (500, {"content-type": "application/json"}, b'{"message": "Internal server error"}')

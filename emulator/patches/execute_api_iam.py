@@ -37,7 +37,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from emulator.authorizers import Caller, Refused
+from emulator.patches.api_proxy import Caller, Refused
 
 INVOKE = "execute-api:Invoke"
 #: API Gateway accepts a signature this many seconds either side of its clock.

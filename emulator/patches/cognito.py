@@ -43,7 +43,6 @@ import time
 from typing import Any
 
 #: The emulator's endpoint that sets the issue clock offset: ``POST {"offset_seconds": N}``.
-CLOCK_PATH = "/_emulator/cognito/issue-clock"
 _ISSUER = re.compile(
     r"https://cognito-idp\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<pool>[^/]+)$"
 )
@@ -124,7 +123,8 @@ def set_issue_clock_offset(offset_seconds: float) -> None:
 
 
 def handle_clock_request(body: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Serve ``CLOCK_PATH``: set the issue clock offset from ``{"offset_seconds": N}``."""
+    """Serve ``COGNITO_CLOCK_PATH`` (``emulator.protocol``): set the issue clock offset
+    from ``{"offset_seconds": N}``."""
     try:
         offset = float(json.loads(body or b"{}")["offset_seconds"])
     except (ValueError, KeyError, TypeError):
@@ -160,7 +160,7 @@ def _define_models() -> None:
     from moto.cognitoidp.models import cognitoidp_backends
     from moto.core.common_models import CloudFormationModel
 
-    from emulator.cloudformation_models import CreatedResource
+    from emulator.patches.cloudformation_models import CreatedResource
 
     class UserPoolModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
         name_property = "UserPoolName"

@@ -20,10 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.iam_policies import Statement, wildcard_match
-
-#: Path of the emulator's read-only endpoint that returns ``build_report()`` as JSON.
-PERMISSIONS_PATH = "/_emulator/permissions"
+from emulator.patches.iam_policies import Statement, wildcard_match
 
 #: Grants no emulated flow can exercise, keyed by action, with the reason each is there.
 EXPLAINED_GRANTS: dict[str, str] = {
@@ -69,8 +66,6 @@ EXPLAINED_ROLE_GRANTS: dict[tuple[str, str], str] = {
     "(s3:GetObjectVersion); an event without a version id (an object written while the "
     "bucket's versioning is suspended) is read with s3:GetObject.",
 }
-#: The states a granted action can be in.
-STATUSES = ("used", "explained", "unused")
 #: Example calls kept per used grant.
 EXAMPLES_PER_GRANT = 1
 

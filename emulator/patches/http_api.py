@@ -19,7 +19,7 @@ CDK ``HttpApi`` with ``HttpLambdaIntegration`` routes:
 
 Routes with an authorizer (``AWS::ApiGatewayV2::Authorizer``, modelled here too) are
 authorized before the function is invoked: JWT authorizers and ``AWS_IAM`` routes are
-enforced, Lambda authorizers refuse every request (``emulator.authorizers``).
+enforced, Lambda authorizers refuse every request (``emulator.patches.authorizers``).
 
 Not emulated: Lambda authorizers, throttling, CORS preflight beyond echoing the API's
 ``CorsConfiguration``, access logs, custom domains, WebSocket APIs, integrations other
@@ -28,28 +28,28 @@ than Lambda proxy.
 
 from __future__ import annotations
 
-import base64
-import json
-import re
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, unquote
 
-from emulator.authorizers import (
-    Authorization,
+from emulator.patches.api_proxy import (
+    HttpRequest,
     Refused,
+    best_match,
+    function_arn,
+    proxy_response,
+    query_parameters,
+    request_body,
+)
+from emulator.patches.authorizers import (
     authorize_http_route,
     caller_identity,
     http_event_authorizer,
 )
-from emulator.cloudformation_models import CreatedResource
+from emulator.patches.cloudformation_models import CreatedResource
 
-#: Path prefix under which the emulator serves APIs: ``/_emulator/execute-api/<api-id>/...``.
-#: (A leading underscore cannot start a bucket name, so no S3 path-style request is taken.)
-PATH_PREFIX = "/_emulator/execute-api/"
 T = TypeVar("T")
 _NOT_FOUND = (404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
 _INTERNAL_ERROR = (
@@ -205,48 +205,9 @@ def _define_models() -> None:
 # --- the front door ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class HttpRequest:
-    """One request to an HTTP API, as the front door received it."""
-
-    method: str
-    path: str
-    raw_query: str
-    headers: dict[str, str]
-    body: bytes
-    source_ip: str
-    #: The path and query exactly as sent (what a SigV4 signature covers).
-    raw_uri: str = ""
-    #: What the route's authorizer passes on to the function.
-    authorization: Authorization = field(default_factory=Authorization)
-
-
-def handle(
-    environ: dict[str, Any], account_id: str, region: str
-) -> tuple[int, dict[str, str], bytes]:
-    """Serve one request under ``PATH_PREFIX`` (an HTTP API, else a REST API with that id)."""
-    api_id, _, rest = environ.get("PATH_INFO", "")[len(PATH_PREFIX) :].partition("/")
-    request = read_request(environ, "/" + rest)
-    api = _backend(account_id, region).apis.get(api_id)
-    if api is None:
-        from emulator import rest_api
-
-        return rest_api.serve(account_id, region, api_id, request)
-    return serve(api, request)
-
-
-def read_request(environ: dict[str, Any], path: str) -> HttpRequest:
-    """The request as a WSGI server received it, with ``path`` relative to the API."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    return HttpRequest(
-        method=environ["REQUEST_METHOD"].upper(),
-        path=path,
-        raw_query=environ.get("QUERY_STRING", ""),
-        headers=_headers(environ),
-        body=environ["wsgi.input"].read(length) if length else b"",
-        source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
-        raw_uri=environ.get("RAW_URI") or environ.get("REQUEST_URI") or "",
-    )
+def find_api(account_id: str, region: str, api_id: str) -> Any:
+    """The HTTP API of that id, or None (it may be a REST API)."""
+    return _backend(account_id, region).apis.get(api_id)
 
 
 def serve(api: Any, request: HttpRequest) -> tuple[int, dict[str, str], bytes]:
@@ -287,19 +248,6 @@ def _split_stage(api: Any, path: str) -> tuple[str | None, str]:
     return None, path
 
 
-def _headers(environ: dict[str, Any]) -> dict[str, str]:
-    headers = {
-        key[5:].replace("_", "-").lower(): str(value)
-        for key, value in environ.items()
-        if key.startswith("HTTP_")
-    }
-    if environ.get("CONTENT_TYPE"):
-        headers["content-type"] = environ["CONTENT_TYPE"]
-    if environ.get("CONTENT_LENGTH"):
-        headers["content-length"] = environ["CONTENT_LENGTH"]
-    return headers
-
-
 def match_route(routes: Iterable[Any], method: str, path: str) -> tuple[Any, dict[str, str]] | None:
     """Pick the HTTP API route API Gateway would pick for ``method path``, with its path
     parameters: the most specific route key (see ``best_match``), else ``$default``."""
@@ -317,48 +265,6 @@ def match_route(routes: Iterable[Any], method: str, path: str) -> tuple[Any, dic
     return found
 
 
-def best_match(
-    candidates: Iterable[tuple[T, str, str]], method: str, path: str
-) -> tuple[T, dict[str, str]] | None:
-    """Among ``(item, method, path template)`` candidates, the one API Gateway would pick.
-
-    Most specific wins: an exact path over one with ``{param}`` segments over a greedy
-    ``{proxy+}``; longer literal paths first; a route for the method over ``ANY``.
-    """
-    best: tuple[tuple[int, int, int], T, dict[str, str]] | None = None
-    for item, candidate_method, template in candidates:
-        if candidate_method not in (method, "ANY"):
-            continue
-        parameters = _match_path(template, path)
-        if parameters is None:
-            continue
-        greedy = any(name.endswith("+") for name in re.findall(r"{([^}]+)}", template))
-        rank = (
-            0 if greedy else 1,
-            template.count("/") - template.count("{"),
-            1 if candidate_method == method else 0,
-        )
-        if best is None or rank > best[0]:
-            best = (rank, item, {k.rstrip("+"): v for k, v in parameters.items()})
-    return None if best is None else (best[1], best[2])
-
-
-def _match_path(template: str, path: str) -> dict[str, str] | None:
-    pattern = ""
-    for part in re.split(r"({[^}]+})", template):
-        if part.startswith("{") and part.endswith("}"):
-            name = part[1:-1]
-            group = re.sub(r"\W", "_", name)
-            pattern += f"(?P<{group}>.+)" if name.endswith("+") else f"(?P<{group}>[^/]+)"
-        else:
-            pattern += re.escape(part)
-    found = re.fullmatch(pattern, path)
-    if found is None:
-        return None
-    names = [part[1:-1] for part in re.findall(r"{[^}]+}", template)]
-    return {name: unquote(found.group(re.sub(r"\W", "_", name))) for name in names}
-
-
 def _invoke(
     api: Any,
     stage: str,
@@ -369,12 +275,12 @@ def _invoke(
 ) -> tuple[int, dict[str, str], bytes]:
     from moto.awslambda.utils import get_backend
 
-    from emulator.lambda_runtime import invoke_in_server
+    from emulator.patches.lambda_runtime import invoke_in_server
 
     target = function_arn(integration.integration_uri or "")
     function = get_backend(api.backend.account_id, api.backend.region_name).get_function(target)
     # IAM: the function's resource policy must let API Gateway invoke it (else AWS answers 500).
-    from emulator.iam_enforcement import api_gateway_may_invoke
+    from emulator.patches.iam_enforcement import api_gateway_may_invoke
 
     if not api_gateway_may_invoke(
         function, target, api.api_id, stage, request.method, request.path
@@ -397,13 +303,6 @@ def _invoke(
     return response
 
 
-def function_arn(integration_uri: str) -> str:
-    """The Lambda function an integration URI names."""
-    # The function ARN, or arn:aws:apigateway:<region>:lambda:path/.../functions/<arn>/invocations
-    found = re.search(r"functions/(arn:[^/]+)/invocations", integration_uri)
-    return found.group(1) if found else integration_uri
-
-
 def _request_context(api: Any, stage: str, route: Any, request: HttpRequest) -> dict[str, Any]:
     now = time.time()
     domain = f"{api.api_id}.execute-api.{api.backend.region_name}.amazonaws.com"
@@ -418,24 +317,6 @@ def _request_context(api: Any, stage: str, route: Any, request: HttpRequest) -> 
         "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
         "timeEpoch": int(now * 1000),
     }
-
-
-def query_parameters(raw_query: str) -> dict[str, list[str]]:
-    """Every value of every query-string parameter, in order."""
-    query: dict[str, list[str]] = {}
-    for key, value in parse_qsl(raw_query, keep_blank_values=True):
-        query.setdefault(key, []).append(value)
-    return query
-
-
-def request_body(request: HttpRequest) -> tuple[str | None, bool]:
-    """The body as a proxy event carries it: text, or base64 when it is not UTF-8."""
-    if not request.body:
-        return None, False
-    try:
-        return request.body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return base64.b64encode(request.body).decode(), True
 
 
 def _event_v2(
@@ -516,31 +397,6 @@ def _event_v1(
         "body": body,
         "isBase64Encoded": is_base64,
     }
-
-
-def proxy_response(payload: bytes) -> tuple[int, dict[str, str], bytes] | None:
-    """Map a Lambda proxy result (``statusCode``, ``headers``, ``body``...) to HTTP; None if
-    the result is not such a document."""
-    try:
-        result = json.loads(payload or b"null")
-    except ValueError:
-        return None
-    if not (isinstance(result, dict) and "statusCode" in result):
-        return None
-    headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
-    for name, values in (result.get("multiValueHeaders") or {}).items():
-        headers[name.lower()] = ",".join(str(v) for v in values)
-    if result.get("cookies"):
-        headers["set-cookie"] = ", ".join(result["cookies"])
-    body = result.get("body")
-    if body is None:
-        content = b""
-    elif result.get("isBase64Encoded"):
-        content = base64.b64decode(body)
-    else:
-        content = (body if isinstance(body, str) else json.dumps(body)).encode()
-    headers.setdefault("content-type", "application/json")
-    return int(result["statusCode"]), headers, content
 
 
 def _cors_headers(configuration: Any, request: HttpRequest) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """The emulator's server process: moto in server mode with this package's glue installed.
 
-Run by ``emulator.server.start_emulator`` as ``python -m emulator.moto_process``; not meant
+Run by ``emulator.server.start_emulator`` as ``python -m emulator.patches.moto_process``; not meant
 to be started by hand. Reads its settings from the environment the parent prepares:
 
 - ``EMULATOR_WORK_DIR``: a directory this process may write to (function code, results);
@@ -41,7 +41,7 @@ def main() -> None:
     )
     from werkzeug.serving import make_server
 
-    from emulator import glue
+    from emulator.patches import glue
 
     moto_app = DomainDispatcherApplication(create_backend_app)
     server = make_server(

@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.iam_policies import Statement, parse_statements
+from emulator.patches.iam_policies import Statement, parse_statements
 
 logger = logging.getLogger("emulator")
 

@@ -41,14 +41,14 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-from emulator import iam_principals, iam_requests
-from emulator.iam_policies import (
+from emulator.patches import iam_principals, iam_requests
+from emulator.patches.iam_policies import (
     evaluate,
     kms_decision,
     parse_statements,
     principal_matches,
 )
-from emulator.iam_principals import (
+from emulator.patches.iam_principals import (
     Caller,
     caller_of,
     identity_statements,
@@ -56,8 +56,8 @@ from emulator.iam_principals import (
     role_credentials,
     session_arn,
 )
-from emulator.kms_requirements import kms_requirements
-from emulator.permissions_report import build_report, ledger
+from emulator.patches.kms_requirements import kms_requirements
+from emulator.patches.permissions_report import build_report, ledger
 
 logger = logging.getLogger("emulator")
 

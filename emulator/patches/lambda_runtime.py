@@ -48,7 +48,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from emulator import iam_enforcement, iam_principals
+from emulator.patches import iam_enforcement, iam_principals
 
 #: Seconds a function may spend importing its module before it is killed (Lambda's init limit).
 INIT_TIMEOUT_SECONDS = 10.0

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from emulator.cloudformation_models import CreatedResource
+from emulator.patches.cloudformation_models import CreatedResource
 
 
 def install() -> None:
@@ -110,7 +110,7 @@ def _file_permissions_under_their_qualifier() -> None:
         if qualifier:
             properties["Resource"] = f"{unqualified_arn(function)}:{qualifier}"
         function.policy.add_statement(raw=json.dumps(properties))
-        return Permission(region=region_name)
+        return Permission(region=region_name)  # type: ignore[abstract]
 
     Permission.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign, assignment, arg-type]
 

@@ -20,7 +20,7 @@ request matched a method or route and before its integration is invoked. They re
   ``www-authenticate: Bearer ...`` header (403 ``Forbidden`` with ``insufficient_scope``
   for scopes). The function sees ``requestContext.authorizer.jwt.claims`` / ``.scopes``
   (payload 2.0; ``authorizer.claims``/``scopes`` in 1.0).
-- ``AWS_IAM`` (both kinds): see ``emulator.execute_api_iam``.
+- ``AWS_IAM`` (both kinds): see ``emulator.patches.execute_api_iam``.
 
 The ``error_description`` of ``www-authenticate`` uses API Gateway's documented wording for
 an audience mismatch; the other descriptions are the emulator's own. The rendering of list
@@ -38,48 +38,18 @@ import logging
 import re
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
 from typing import Any, NoReturn
+
+from emulator.patches import execute_api_iam
+from emulator.patches.api_proxy import Authorization, Refused, query_parameters
 
 logger = logging.getLogger("emulator")
 
-_JSON = {"content-type": "application/json"}
 #: API Gateway's documented ``error_description`` for a token of another audience.
 INVALID_AUDIENCE = "the token does not have a valid audience"
 
 KeySets = Callable[[str], "dict[str, Any] | None"]
 """Issuer URL -> the JWKS it publishes (None when it publishes none)."""
-
-
-@dataclass(frozen=True)
-class Caller:
-    """A principal whose SigV4 signature verified."""
-
-    access_key: str
-    account_id: str
-    arn: str
-    caller_id: str
-
-
-@dataclass(frozen=True)
-class Authorization:
-    """What an authorizer passes on to the function (nothing for ``NONE`` routes)."""
-
-    claims: dict[str, Any] = field(default_factory=dict)
-    scopes: list[str] | None = None
-    caller: Caller | None = None
-
-
-class Refused(Exception):
-    """The request is refused; ``response`` is API Gateway's answer."""
-
-    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
-        super().__init__(status, body)
-        self.response = (
-            status,
-            {**_JSON, **(headers or {})},
-            json.dumps(body, separators=(",", ":")).encode(),
-        )
 
 
 class TokenRejected(Exception):
@@ -200,7 +170,7 @@ def authorize_rest_method(
     token = _identity(request, authorizer.identity_source or "method.request.header.Authorization")
     if not token or not _validation_expression_matches(authorizer, token):
         raise Refused(401, UNAUTHORIZED)
-    from emulator.cognito import issuer_of_pool_arn
+    from emulator.patches.cognito import issuer_of_pool_arn
 
     issuers = [issuer_of_pool_arn(arn) for arn in authorizer.provider_arns or []]
     try:
@@ -285,15 +255,13 @@ def _without_token(
         return Authorization()
     if kind != "AWS_IAM":
         return None
-    from emulator import execute_api_iam
-
     caller = execute_api_iam.authorize(request, api_id, stage, account_id, region, rest_api)
     return Authorization(caller=caller)
 
 
 def _pool_claims(token: str, issuers: Collection[str], account_id: str) -> dict[str, Any]:
     """``verified_claims`` against the keys of the emulated pools (``cognito.issuer_key_set``)."""
-    from emulator.cognito import issuer_key_set
+    from emulator.patches.cognito import issuer_key_set
 
     return verified_claims(token, issuers, lambda iss: issuer_key_set(iss, account_id), time.time())
 
@@ -301,8 +269,6 @@ def _pool_claims(token: str, issuers: Collection[str], account_id: str) -> dict[
 def _identity(request: Any, source: str) -> str:
     """The identity source's value: ``method.request.header.X``, ``$request.header.X``,
     ``method.request.querystring.x`` or ``$request.querystring.x``."""
-    from emulator.http_api import query_parameters
-
     kind, _, name = source.removeprefix("method.request.").removeprefix("$request.").partition(".")
     if kind == "header":
         return str(request.headers.get(name.lower(), "")).strip()

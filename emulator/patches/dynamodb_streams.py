@@ -142,7 +142,7 @@ class MappingPoller:
         """Invoke once; return (index to retry from or None, function error or None)."""
         from moto.awslambda.utils import get_backend
 
-        from emulator.lambda_runtime import invoke_in_server
+        from emulator.patches.lambda_runtime import invoke_in_server
 
         function = get_backend(self.mapping.account_id, self.mapping.region).get_function(
             self.mapping.function_arn
@@ -191,7 +191,7 @@ class MappingPoller:
     def _authorize(self, action: str, resource: str) -> Any:
         from moto.awslambda.utils import get_backend
 
-        from emulator.iam_enforcement import authorize_role
+        from emulator.patches.iam_enforcement import authorize_role
 
         function = get_backend(self.mapping.account_id, self.mapping.region).get_function(
             self.mapping.function_arn
