@@ -7,7 +7,8 @@ drives every flow, printing what happens and how long it takes:
 1. README's "Try it": a user is created in the stack's user pool (``admin-create-user``,
    ``admin-set-user-password``) and signs in (``initiate-auth``, ``USER_PASSWORD_AUTH``),
    with the pool and client ids read from the stack outputs; with the ID token the HTTP
-   API (``Bearer``) creates an order and reads it back and the REST API creates another; a
+   API (``Bearer``) creates an order and reads it back and the REST API creates another,
+   then answers its retry (same ``Idempotency-Key``) with the same order; a
    malformed request gets the API's 4xx answer;
 2. both APIs answer 401 to a request without a token, with an expired token, with a forged
    one (signature changed) and with a token of another user pool;
@@ -136,9 +137,16 @@ def _api_flows(emulator: Emulator, stack: DeployedStack, id_token: str, clock: _
     clock.step(f"HTTP API  GET /orders/{order_id} -> {read.status}")
     bad = http_request(emulator, "POST", http_url + "orders", {"customer_id": "x"}, http_auth)
     clock.step(f"HTTP API  POST /orders with a bad body -> {bad.status} {bad.json()['error']}")
-    rest = http_request(emulator, "POST", rest_url + "orders", _order("grace", 11), rest_auth)
+    retried = {**rest_auth, "Idempotency-Key": "demo-grace-11"}
+    rest = http_request(emulator, "POST", rest_url + "orders", _order("grace", 11), retried)
     _expect(rest.status == 201, f"REST API POST /orders answered {rest.status}")
     clock.step(f"REST API  POST /orders -> 201, order {rest.json()['order_id']} (11 copies)")
+    again = http_request(emulator, "POST", rest_url + "orders", _order("grace", 11), retried)
+    _expect(
+        (again.status, again.json().get("order_id")) == (201, rest.json()["order_id"]),
+        f"the retried REST API POST /orders answered {again.status} {again.json()}",
+    )
+    clock.step("REST API  the same POST retried with its Idempotency-Key -> 201, the same order")
     return [order_id, rest.json()["order_id"]]
 
 
