@@ -62,6 +62,17 @@ EXPLAINED_ROLE_GRANTS: dict[tuple[str, str], str] = {
     ("ApiFunction", "sqs:SendMessage"): "The dead-letter queue takes failed asynchronous "
     "invocations; API Gateway invokes this function synchronously and its handler answers "
     "every event (a malformed one with a 500 response), so no flow can fail one.",
+    **{
+        ("DeploymentRole", action): "CodeDeploy shifts a function's alias to the new version "
+        "with this role during a canary deployment, watching the deployment's alarms; the "
+        "emulator runs no CodeDeploy (a stack is only created, never updated)."
+        for action in (
+            "lambda:GetAlias",
+            "lambda:UpdateAlias",
+            "lambda:GetProvisionedConcurrencyConfig",
+            "cloudwatch:DescribeAlarms",
+        )
+    },
     ("IngestFunction", "s3:GetObject"): "The handler reads the version the event names "
     "(s3:GetObjectVersion); an event without a version id (an object written while the "
     "bucket's versioning is suspended) is read with s3:GetObject.",
