@@ -17,13 +17,12 @@ Answers, as API Gateway gives them (403 each):
 - not allowed: ``{"Message":"User: <arn> is not authorized to perform: execute-api:Invoke
   on resource: <arn>"}``.
 
-The policy decision goes through one function, ``allowed(principal_arn, action, resource)``,
-so that a fuller evaluator can replace it. The one here reads the principal's identity
-policies from moto's IAM backend (a user's inline, attached and group policies; an
-assumed role's inline and attached policies) and applies: an explicit ``Deny`` wins, else
-an ``Allow`` whose ``Action``/``NotAction`` and ``Resource``/``NotResource`` match
-(``*`` and ``?`` wildcards; actions case-insensitive). It fails closed where it cannot
-judge: an ``Allow`` with a ``Condition`` does not count, a ``Deny`` with one does.
+The policy decision goes through one function, ``allowed(principal_arn, action, resource)``.
+It reads the principal's identity policies from moto's IAM backend (a user's inline,
+attached and group policies; an assumed role's inline and attached policies) and decides
+with the evaluator every enforced call uses (``iam_policies.evaluate``): an explicit
+``Deny`` wins, else a matching ``Allow``. The request's condition keys are not known here,
+so a statement with a ``Condition`` never applies: such an ``Allow`` does not count.
 Not evaluated: permissions boundaries, session policies, SCPs, the REST API's resource
 policy, policy variables; presigned (query-string) signatures are not accepted.
 """
@@ -31,13 +30,13 @@ policy, policy variables; presigned (query-string) signatures are not accepted.
 from __future__ import annotations
 
 import calendar
-import json
 import re
 import time
 from collections.abc import Iterable
 from typing import Any
 
 from emulator.patches.api_proxy import Caller, Refused
+from emulator.patches.iam_policies import evaluate, parse_statements
 
 INVOKE = "execute-api:Invoke"
 #: API Gateway accepts a signature this many seconds either side of its clock.
@@ -167,16 +166,10 @@ def allowed(principal_arn: str, action: str, resource: str) -> bool:
 
 def policies_allow(documents: Iterable[Any], action: str, resource: str) -> bool:
     """Whether policy ``documents`` (JSON text or dicts) allow ``action`` on ``resource``:
-    no matching ``Deny`` and at least one matching ``Allow`` without a ``Condition``."""
-    permitted = False
-    for statement in _statements(documents):
-        if not _applies(statement, action, resource):
-            continue
-        if statement.get("Effect") == "Deny":
-            return False
-        if statement.get("Effect") == "Allow" and "Condition" not in statement:
-            permitted = True
-    return permitted
+    no matching ``Deny`` and at least one matching ``Allow`` whose conditions hold. No request
+    context is known here, so a condition on any key fails: such an ``Allow`` never counts."""
+    statements = [s for document in documents for s in parse_statements(document)]
+    return evaluate(statements, action, resource).allowed
 
 
 def _identity_policies(principal_arn: str) -> list[Any]:
@@ -201,30 +194,3 @@ def _identity_policies(principal_arn: str) -> list[Any]:
         for policy in getattr(holder, "managed_policies", {}).values():
             documents.extend(v.document for v in policy.versions if v.is_default)
     return documents
-
-
-def _statements(documents: Iterable[Any]) -> Iterable[dict[str, Any]]:
-    for document in documents:
-        parsed = json.loads(document) if isinstance(document, str) else document
-        statements = parsed.get("Statement", [])
-        yield from [statements] if isinstance(statements, dict) else statements
-
-
-def _applies(statement: dict[str, Any], action: str, resource: str) -> bool:
-    if "Action" in statement:
-        action_ok = _any_matches(statement["Action"], action, ignore_case=True)
-    else:
-        action_ok = not _any_matches(statement.get("NotAction", []), action, ignore_case=True)
-    if "Resource" in statement:
-        resource_ok = _any_matches(statement["Resource"], resource)
-    else:
-        resource_ok = not _any_matches(statement.get("NotResource", []), resource)
-    return action_ok and resource_ok
-
-
-def _any_matches(patterns: str | list[str], value: str, ignore_case: bool = False) -> bool:
-    for pattern in [patterns] if isinstance(patterns, str) else patterns:
-        regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
-        if re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0):
-            return True
-    return False
