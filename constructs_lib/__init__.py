@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING, Any
 from .errors import ConstructPropsError
 
 if TYPE_CHECKING:
+    from ._alarms import AlarmOptions, AlarmSetting
+    from ._deployment import LambdaDeployment
     from .function import LambdaFunction
     from .http_api import HttpApiEndpoint
+    from .operations_hub import OperationsHub
     from .rest_api import RestApiEndpoint
     from .role import LeastPrivilegeRole
     from .s3_trigger import S3Trigger
@@ -31,14 +34,22 @@ _MODULE_OF = {
     "S3Trigger": ".s3_trigger",
     "StreamMapping": ".stream_mapping",
     "Workflow": ".workflow",
+    "AlarmOptions": "._alarms",
+    "AlarmSetting": "._alarms",
+    "LambdaDeployment": "._deployment",
+    "OperationsHub": ".operations_hub",
 }
 
 __all__ = [
+    "AlarmOptions",
+    "AlarmSetting",
     "ConstructPropsError",
     "DynamoTable",
     "HttpApiEndpoint",
+    "LambdaDeployment",
     "LambdaFunction",
     "LeastPrivilegeRole",
+    "OperationsHub",
     "RestApiEndpoint",
     "S3Trigger",
     "StreamMapping",

@@ -13,6 +13,8 @@ from constructs import Construct
 
 from . import defaults
 from ._acknowledge import acknowledge_unscoped_resources
+from ._alarms import AlarmOptions, function_alarms
+from ._deployment import LambdaDeployment, release_through_codedeploy
 from ._logs import owned_log_group
 from ._queues import failure_queue
 from ._template import drop_dependency_enforced_by_reference
@@ -64,6 +66,14 @@ class LambdaFunction(Construct):
         Layer version number. Default: :data:`constructs_lib.defaults.POWERTOOLS_LAYER_VERSION`.
     description, function_name:
         Passed through. Default: none (CloudFormation names the function).
+    alarms:
+        :class:`~constructs_lib.AlarmOptions`. Default: alarms on ``ErrorRate`` (5 % of
+        invocations), ``Throttles``, ``Duration`` (p99 at 90 % of ``timeout``; left out
+        for a token timeout), ``DeadLetterQueueMessages`` and ``DeadLetterErrors``.
+    deployment:
+        :class:`~constructs_lib.LambdaDeployment`: release each new version behind the
+        alias (needs ``alias_name``) through CodeDeploy, canary or linear, rolling back on
+        this function's alarms. Default: none (the alias moves at once).
 
     Attributes
     ----------
@@ -72,6 +82,8 @@ class LambdaFunction(Construct):
     log_group: ``aws_logs.LogGroup``
     dead_letter_queue: ``aws_sqs.IQueue``
     alias: ``aws_lambda.Alias`` or None
+    alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
+    deployment_group: ``aws_codedeploy.LambdaDeploymentGroup`` or None
     """
 
     def __init__(
@@ -97,6 +109,8 @@ class LambdaFunction(Construct):
         powertools_layer_version: int = defaults.POWERTOOLS_LAYER_VERSION,
         description: str | None = None,
         function_name: str | None = None,
+        alarms: AlarmOptions | None = None,
+        deployment: LambdaDeployment | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         timeout = timeout or Duration.seconds(defaults.FUNCTION_TIMEOUT_SECONDS)
@@ -170,6 +184,10 @@ class LambdaFunction(Construct):
                 "for Lambda active tracing: AWS X-Ray has no resource-level permissions, "
                 "so no narrower resource exists.",
             )
+
+        # expose: alarms, and releases that roll back on them
+        self.alarms = function_alarms(self, alarms, per_version=deployment is not None)
+        self.deployment_group = release_through_codedeploy(self, deployment)
 
     def _check_alias_props(
         self, alias_name: str | None, provisioned: int | None, reserved: int | None

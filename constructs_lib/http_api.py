@@ -16,6 +16,7 @@ from constructs import Construct
 
 from . import defaults
 from ._acknowledge import AWS_SOLUTIONS, acknowledge
+from ._alarms import AlarmOptions, api_alarms
 from ._logs import owned_log_group
 from ._routes import (
     Route,
@@ -92,6 +93,9 @@ class HttpApiEndpoint(Construct):
         Retention of the access log group; never ``INFINITE``. Default: one month.
     description:
         API description. Default: none.
+    alarms:
+        :class:`~constructs_lib.AlarmOptions`. Default: alarms on the stage's
+        ``ServerErrorRate`` (5 % of requests) and ``Latency`` (p99 at 3 s).
 
     Attributes
     ----------
@@ -102,6 +106,7 @@ class HttpApiEndpoint(Construct):
     http_routes: ``dict`` of route key (``"GET /orders/{order_id}"``) to
     ``aws_apigatewayv2.HttpRoute``
     access_log_group: ``aws_logs.LogGroup``
+    alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
     """
 
     def __init__(
@@ -119,6 +124,7 @@ class HttpApiEndpoint(Construct):
         cors_allowed_origins: Sequence[str] | None = None,
         access_log_retention: logs.RetentionDays | None = None,
         description: str | None = None,
+        alarms: AlarmOptions | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -204,6 +210,9 @@ class HttpApiEndpoint(Construct):
                     resource_name=f"*/{route.arn_method}{route.arn_path}",
                 ),
             )
+
+        # expose
+        self.alarms = api_alarms(self, alarms, stage=self.stage)
 
     def _check_no_authorized_any_route(self) -> None:
         # An ANY route also matches the preflight, which browsers send without credentials:

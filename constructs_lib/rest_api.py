@@ -14,6 +14,7 @@ from constructs import Construct
 
 from . import defaults
 from ._acknowledge import AWS_SOLUTIONS, acknowledge
+from ._alarms import AlarmOptions, api_alarms
 from ._logs import owned_log_group
 from ._routes import (
     Route,
@@ -107,6 +108,9 @@ class RestApiEndpoint(Construct):
         missing WAF is acknowledged on the stage, naming the compensating controls).
     description:
         API description. Default: none.
+    alarms:
+        :class:`~constructs_lib.AlarmOptions`. Default: alarms on the stage's
+        ``ServerErrorRate`` (5 % of requests) and ``Latency`` (p99 at 3 s).
 
     Attributes
     ----------
@@ -120,6 +124,7 @@ class RestApiEndpoint(Construct):
     account_logging_role: :class:`LeastPrivilegeRole` or None
     account: ``aws_apigateway.CfnAccount`` or None
     web_acl_association: ``aws_wafv2.CfnWebACLAssociation`` or None
+    alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
     """
 
     def __init__(
@@ -141,6 +146,7 @@ class RestApiEndpoint(Construct):
         create_account_logging_role: bool = True,
         web_acl_arn: str | None = None,
         description: str | None = None,
+        alarms: AlarmOptions | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -222,6 +228,9 @@ class RestApiEndpoint(Construct):
             self.account_logging_role = account_logging.role
             self.account = account_logging.account
             self.stage.node.add_dependency(account_logging.account)
+
+        # expose
+        self.alarms = api_alarms(self, alarms, stage=self.stage)
 
     def _check_stage_name(self, stage_name: str) -> None:
         if not isinstance(stage_name, str) or not re.fullmatch(_STAGE_NAME_PATTERN, stage_name):

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from . import defaults
 from ._acknowledge import AWS_SOLUTIONS, acknowledge, nag_resource_name
+from ._alarms import AlarmOptions, s3_trigger_alarms
 from ._queues import failure_queue
 from ._validation import (
     BUCKET_MEMBERS,
@@ -64,6 +65,9 @@ class S3Trigger(Construct):
         60 seconds..24 hours. Default: 1 hour.
     on_failure_queue:
         Default: a new SQS queue, SQS-encrypted, TLS-only, 14 days' retention, retained.
+    alarms:
+        :class:`~constructs_lib.AlarmOptions`. Default: alarms on the rule's
+        ``FailedInvocations`` and ``DeadLetterQueueMessages``.
 
     Attributes
     ----------
@@ -71,6 +75,7 @@ class S3Trigger(Construct):
     access_logs_bucket: ``aws_s3.Bucket`` or None (None when a bucket was given)
     rule: ``aws_events.Rule``
     dead_letter_queue: ``aws_sqs.IQueue``
+    alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
 
     The function may read (``s3:GetObject``, ``s3:GetObjectVersion``) the objects under
     ``prefix`` and nothing else in the bucket.
@@ -88,6 +93,7 @@ class S3Trigger(Construct):
         retry_attempts: int = defaults.TRIGGER_RETRY_ATTEMPTS,
         max_event_age: Duration | None = None,
         on_failure_queue: sqs.IQueue | None = None,
+        alarms: AlarmOptions | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         max_event_age = max_event_age or Duration.seconds(defaults.TRIGGER_MAX_EVENT_AGE_SECONDS)
@@ -147,6 +153,11 @@ class S3Trigger(Construct):
         if self.bucket.encryption_key is not None:
             self.bucket.encryption_key.grant_decrypt(function)
         self._acknowledge_object_read(function, key_pattern)
+
+        # expose
+        self.alarms = s3_trigger_alarms(
+            self, alarms, rule=self.rule, dead_letter_queue=self.dead_letter_queue
+        )
 
     def _check_key_part(self, prop: str, value: str | None) -> None:
         if value is None or Token.is_unresolved(value):

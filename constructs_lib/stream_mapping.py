@@ -15,6 +15,7 @@ from constructs import Construct
 
 from . import defaults
 from ._acknowledge import AWS_SOLUTIONS, acknowledge, nag_resource_name
+from ._alarms import AlarmOptions, stream_mapping_alarms
 from ._queues import failure_queue
 from ._validation import (
     FUNCTION_MEMBERS,
@@ -69,11 +70,16 @@ class StreamMapping(Construct):
         0..300 seconds. Default: none (invoke as soon as records arrive).
     parallelization_factor:
         Concurrent batches per shard, 1..10. Default: 1 (records of a key stay in order).
+    alarms:
+        :class:`~constructs_lib.AlarmOptions`. Default: alarms on ``IteratorAge`` (the
+        function's, at 50 % of ``max_record_age``; left out
+        for a token age) and ``DeadLetterQueueMessages``.
 
     Attributes
     ----------
     event_source_mapping: ``aws_lambda.EventSourceMapping``
     dead_letter_queue: ``aws_sqs.IQueue`` (the on-failure destination)
+    alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
     """
 
     def __init__(
@@ -92,6 +98,7 @@ class StreamMapping(Construct):
         bisect_batch_on_error: bool = True,
         max_batching_window: Duration | None = None,
         parallelization_factor: int = 1,
+        alarms: AlarmOptions | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         max_record_age = max_record_age or Duration.seconds(defaults.STREAM_MAX_RECORD_AGE_SECONDS)
@@ -178,6 +185,15 @@ class StreamMapping(Construct):
         for grant in grants:
             grant.apply_before(self.event_source_mapping)
         self._acknowledge_list_streams(function, table)
+
+        # expose
+        self.alarms = stream_mapping_alarms(
+            self,
+            alarms,
+            function=function,
+            max_record_age=max_record_age,
+            dead_letter_queue=self.dead_letter_queue,
+        )
 
     def _filter_criteria(
         self, filters: Sequence[Mapping[str, Any]] | None
