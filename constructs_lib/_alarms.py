@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 
 #: The construct id of the group that holds a construct's alarms.
 ALARM_GROUP_ID = "Alarms"
+#: (evaluation periods, datapoints to alarm) by ``AlarmSpec.lost_work``.
+_EVALUATION = {
+    False: (defaults.SUSTAINED_EVALUATION_PERIODS, defaults.SUSTAINED_DATAPOINTS_TO_ALARM),
+    True: (defaults.LOST_WORK_EVALUATION_PERIODS, defaults.LOST_WORK_DATAPOINTS_TO_ALARM),
+}
 
 
 @dataclass(frozen=True)
@@ -109,18 +114,17 @@ class AlarmGroup(Construct):
         self.alarms: dict[str, cloudwatch.Alarm] = {}
 
     def add(self, spec: AlarmSpec, setting: AlarmSetting) -> cloudwatch.Alarm:
-        if spec.lost_work:
-            periods, points = (
-                defaults.LOST_WORK_EVALUATION_PERIODS,
-                defaults.LOST_WORK_DATAPOINTS_TO_ALARM,
-            )
-        else:
-            periods, points = (
-                defaults.SUSTAINED_EVALUATION_PERIODS,
-                defaults.SUSTAINED_DATAPOINTS_TO_ALARM,
-            )
+        periods, points = _EVALUATION[spec.lost_work]
         evaluation_periods = setting.evaluation_periods or periods
         datapoints = setting.datapoints_to_alarm or min(evaluation_periods, points)
+        if datapoints > evaluation_periods:
+            raise fail(
+                self.owner,
+                "alarms",
+                datapoints,
+                f"allowed as {spec.name} datapoints_to_alarm: 1..{evaluation_periods} "
+                "(its evaluation_periods)",
+            )
         period = setting.period or Duration.seconds(defaults.ALARM_PERIOD_SECONDS)
         threshold = setting.threshold if setting.threshold is not None else spec.threshold
         assert threshold is not None  # build_alarms leaves out alarms without one
@@ -177,15 +181,8 @@ def _check_setting(owner: Construct, name: str, setting: AlarmSetting) -> None:
     if periods is not None and (not isinstance(periods, int) or not 1 <= periods <= 100):
         raise fail(owner, "alarms", periods, f"allowed as {name} evaluation_periods: 1..100")
     datapoints = setting.datapoints_to_alarm
-    if datapoints is not None:
-        upper = periods or defaults.SUSTAINED_EVALUATION_PERIODS
-        if not isinstance(datapoints, int) or not 1 <= datapoints <= upper:
-            raise fail(
-                owner,
-                "alarms",
-                datapoints,
-                f"allowed as {name} datapoints_to_alarm: 1..{upper} (its evaluation_periods)",
-            )
+    if datapoints is not None and (not isinstance(datapoints, int) or datapoints < 1):
+        raise fail(owner, "alarms", datapoints, f"allowed as {name} datapoints_to_alarm: >= 1")
     period = setting.period
     if period is not None and not (
         isinstance(period, Duration)

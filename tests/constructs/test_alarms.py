@@ -368,6 +368,10 @@ def test_constructs_expose_their_alarms_by_name() -> None:
             "datapoints_to_alarm: 1..5",
         ),
         (
+            AlarmOptions(overrides={"DeadLetterErrors": AlarmSetting(datapoints_to_alarm=3)}),
+            "DeadLetterErrors datapoints_to_alarm: 1..1",
+        ),
+        (
             AlarmOptions(overrides={"ErrorRate": AlarmSetting(period=cdk.Duration.seconds(90))}),
             "multiple of 60 s",
         ),
