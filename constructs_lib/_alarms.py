@@ -459,40 +459,31 @@ def _sum_over_operations(
     return build
 
 
+#: Workflow alarms: (name = AWS/States metric, what it means, lost work?). Each one fires at 1.
+_WORKFLOW_ALARMS = (
+    ("ExecutionsFailed", "executions failed.", True),
+    ("ExecutionsTimedOut", "executions ran past the workflow's timeout.", True),
+    ("ExecutionsAborted", "executions were stopped before they finished.", True),
+    ("ExecutionThrottled", "state transitions throttled.", False),
+)
+
+
 def workflow_alarms(
     owner: Construct, options: AlarmOptions | None, *, state_machine: sfn.IStateMachine
 ) -> dict[str, cloudwatch.Alarm]:
     """Workflow: ExecutionsFailed, ExecutionsTimedOut, ExecutionsAborted, ExecutionThrottled."""
+    dimensions = {"StateMachineArn": state_machine.state_machine_arn}
     return build_alarms(
         owner,
         options,
         [
             AlarmSpec(
-                "ExecutionsFailed",
-                "executions failed.",
-                lambda period: state_machine.metric_failed(period=period, statistic="Sum"),
-                1,
-                lost_work=True,
-            ),
-            AlarmSpec(
-                "ExecutionsTimedOut",
-                "executions ran past the workflow's timeout.",
-                lambda period: state_machine.metric_timed_out(period=period, statistic="Sum"),
-                1,
-                lost_work=True,
-            ),
-            AlarmSpec(
-                "ExecutionsAborted",
-                "executions were stopped before they finished.",
-                lambda period: state_machine.metric_aborted(period=period, statistic="Sum"),
-                1,
-                lost_work=True,
-            ),
-            AlarmSpec(
-                "ExecutionThrottled",
-                "state transitions throttled.",
-                lambda period: state_machine.metric_throttled(period=period, statistic="Sum"),
-                defaults.WORKFLOW_EXECUTIONS_THROTTLED,
-            ),
+                name,
+                description,
+                _metric("AWS/States", name, dimensions, "Sum"),
+                defaults.WORKFLOW_EXECUTIONS_THROTTLED if not lost_work else 1,
+                lost_work=lost_work,
+            )
+            for name, description, lost_work in _WORKFLOW_ALARMS
         ],
     )
