@@ -57,7 +57,9 @@ class OperationsHub(Construct):
     service_health_alarm: ``cloudwatch.CompositeAlarm``
     alarms: ``dict`` of construct path to that construct's alarms (filled at synthesis)
 
-    Raises at synthesis (a validation error) when ``scope`` holds no library alarm.
+    Raises at synthesis (a validation error) when ``scope`` holds no library alarm. A
+    composite alarm rule holds at most 10,240 characters, about a hundred alarms: give a
+    large application one hub per part.
     """
 
     def __init__(
