@@ -78,7 +78,10 @@ def release_through_codedeploy(
         role=role.role.without_policy_updates(),
         alarms=rollback_alarms,
         auto_rollback=codedeploy.AutoRollbackConfig(
-            failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
+            failed_deployment=True,
+            stopped_deployment=True,
+            # With every alarm switched off, failures and stops still roll back.
+            deployment_in_alarm=bool(rollback_alarms),
         ),
         pre_hook=deployment.pre_traffic_hook,
         post_hook=deployment.post_traffic_hook,

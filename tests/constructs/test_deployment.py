@@ -8,7 +8,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib import ConstructPropsError, LambdaDeployment
+from constructs_lib import AlarmOptions, ConstructPropsError, LambdaDeployment
 from tests.constructs import findings_in, get_att, inline_function, ref, unjustified_acknowledgments
 from tests.support import ENV, Synthesized, as_list, nag_app, synthesize
 
@@ -261,3 +261,25 @@ def test_invalid_deployments_name_the_construct_and_the_prop(
     with pytest.raises(ConstructPropsError, match="Invalid/Fn: deployment") as error:
         inline_function(stack, "Fn", **props)
     assert message in str(error.value)
+
+
+def test_a_release_without_alarms_still_rolls_back_on_failure_and_stop() -> None:
+    stack = cdk.Stack(cdk.App(), "Silent", env=ENV)
+    inline_function(
+        stack,
+        "Api",
+        alias_name="live",
+        alarms=AlarmOptions(enabled=False),
+        deployment=LambdaDeployment(),
+    )
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup",
+        {
+            "AutoRollbackConfiguration": {
+                "Enabled": True,
+                "Events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"],
+            },
+            "AlarmConfiguration": Match.absent(),
+        },
+    )
