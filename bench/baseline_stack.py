@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import aws_cdk as cdk
 import jsii
@@ -107,18 +107,8 @@ class BaselineOrders(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         code = lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=ASSET_EXCLUDES)
 
-        table = dynamodb.Table(
-            self,
-            "OrdersTable",
-            partition_key=dynamodb.Attribute(name="order_id", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            encryption=dynamodb.TableEncryption.DEFAULT,
-            deletion_protection=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+        table = self._table(
+            "OrdersTable", "order_id", stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES
         )
         users = cognito.UserPool(
             self,
@@ -154,6 +144,15 @@ class BaselineOrders(cdk.Stack):
         # --- API ---
         api_fn = self._function(code, "ApiFunction", "orders.api.handler", table)
         table.grant(api_fn, "dynamodb:PutItem", "dynamodb:GetItem")
+        idempotency = self._table("IdempotencyRecords", "id", time_to_live_attribute="expiration")
+        idempotency.grant(
+            api_fn,
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        )
+        api_fn.add_environment("IDEMPOTENCY_TABLE_NAME", idempotency.table_name)
         api_alias = lambda_.Alias(
             self, "ApiFunctionAlias", alias_name="live", version=api_fn.current_version
         )
@@ -208,6 +207,24 @@ class BaselineOrders(cdk.Stack):
     def _log_group(self, construct_id: str) -> logs.LogGroup:
         return logs.LogGroup(
             self, construct_id, retention=RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN
+        )
+
+    def _table(self, construct_id: str, partition_key: str, **props: Any) -> dynamodb.Table:
+        """An on-demand, recoverable, retained table with a string partition key."""
+        return dynamodb.Table(
+            self,
+            construct_id,
+            partition_key=dynamodb.Attribute(
+                name=partition_key, type=dynamodb.AttributeType.STRING
+            ),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.DEFAULT,
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            **props,
         )
 
     def _function(
@@ -626,8 +643,9 @@ class BaselineOrders(cdk.Stack):
             function = cast(lambda_.Function, self.node.find_child(function_id))
             alias = api_alias if function_id == "ApiFunction" else None
             rows.append((function_id, self._function_alarms(function, timeout, alias)))
-        table = cast(dynamodb.Table, self.node.find_child("OrdersTable"))
-        rows.append(("OrdersTable", [self._table_alarm(table, m) for m in TABLE_METRICS]))
+        for table_id in ("OrdersTable", "IdempotencyRecords"):
+            table = cast(dynamodb.Table, self.node.find_child(table_id))
+            rows.append((table_id, [self._table_alarm(table, m) for m in TABLE_METRICS]))
         stream_fn = cast(lambda_.Function, self.node.find_child("StreamFunction"))
         rows.append(
             (
@@ -767,7 +785,7 @@ class BaselineOrders(cdk.Stack):
             using_metrics=metrics,
             period=cdk.Duration.minutes(1),
         )
-        return self._alarm(f"OrdersTable{metric_name}", total, 1)
+        return self._alarm(f"{table.node.id}{metric_name}", total, 1)
 
     def _api_alarms(
         self, api_id: str, stage: apigateway.Stage | apigwv2.HttpStage

@@ -14,8 +14,10 @@ compiling bytecode.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import json
+import logging
 import os
 import platform
 import re
@@ -26,7 +28,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,18 @@ SAMPLE_CONSTRUCTS = (
 )
 HANDLER_MODULES = ("orders.api", "orders.ingest", "orders.stream", "orders.workflow")
 NAIVE_MODULE = "naive_handler"
+#: The first request each handler answers in the init + first request figure (the naive
+#: handler answers the same one); the events are built by bench/first_request.py.
+FIRST_REQUESTS = {
+    "orders.api": "post_order",
+    "orders.ingest": "object_created",
+    "orders.stream": "stream_insert",
+    "orders.workflow": "workflow_task",
+}
+#: The entry point each module answers its first request with.
+ENTRY_POINTS = {"orders.workflow": "process_order"}
+#: Orders in the file the ingest handler's first request reads.
+UPLOADED_ORDERS = 5
 
 #: What --only can select; the Lambda asset comes with the synthesis.
 FIGURES = ("synth", "handlers", "library", "tests")
@@ -54,6 +68,7 @@ FIGURES = ("synth", "handlers", "library", "tests")
 #: Targets the figures are reported against.
 TARGET_SYNTH_RATIO = 1.10
 TARGET_HANDLER_IMPORT_RATIO = 0.5
+TARGET_FIRST_REQUEST_RATIO = 0.6
 TARGET_MAKE_TEST_S = 120.0
 
 Variant = tuple[str, list[str], dict[str, str]]
@@ -258,6 +273,117 @@ def bench_handlers(repetitions: int) -> dict[str, Any]:
     return figures
 
 
+@contextlib.contextmanager
+def first_request_backend() -> Iterator[dict[str, str]]:
+    """A moto server on 127.0.0.1 holding what the first requests use; yields the environment
+    that points the handlers at it.
+
+    The server runs in this process (idle while a measured process runs), so every AWS call
+    of a first request is a real HTTP round trip that boto3 signs, sends and parses: client
+    creation and the call are in the figure, as on Lambda, without a network's latency.
+    """
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        env = handler_env()
+        session = boto3.Session(
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            region_name=env["AWS_REGION"],
+        )
+        session.client("dynamodb", endpoint_url=endpoint).create_table(
+            TableName=env["TABLE_NAME"],
+            KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        state_machine = session.client("stepfunctions", endpoint_url=endpoint)
+        arn = state_machine.create_state_machine(
+            name="orders",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            roleArn="arn:aws:iam::111122223333:role/orders-workflow",
+        )["stateMachineArn"]
+        body = json.dumps(
+            [
+                {
+                    "customer_id": f"bench-{n}",
+                    "email": f"bench-{n}@example.com",
+                    "items": [{"sku": "BOOK-1", "quantity": 1 + n}],
+                }
+                for n in range(UPLOADED_ORDERS)
+            ]
+        ).encode()
+        s3 = session.client("s3", endpoint_url=endpoint)
+        s3.create_bucket(Bucket="uploads")
+        s3.put_object(Bucket="uploads", Key="uploads/orders.json", Body=body)
+        yield {
+            "AWS_ENDPOINT_URL": endpoint,
+            "STATE_MACHINE_ARN": arn,
+            "BENCH_BUCKET": "uploads",
+            "BENCH_KEY": "uploads/orders.json",
+            "BENCH_SIZE": str(len(body)),
+            # What Lambda sets per invocation when active tracing is on; the Tracer sends
+            # its segments over UDP to the (absent) daemon, as it would on Lambda.
+            "_X_AMZN_TRACE_ID": "Root=1-67a1b2c3-0123456789abcdef01234567;"
+            "Parent=0123456789abcdef;Sampled=1",
+        }
+    finally:
+        server.stop()
+
+
+def bench_first_requests(repetitions: int) -> dict[str, Any]:
+    """Init + first request of each handler against the naive handler answering the same event.
+
+    Each variant is a fresh process (bench/first_request.py) that imports the module and
+    answers one event against the moto server of :func:`first_request_backend`.
+    """
+    script = str(BENCH / "first_request.py")
+    with first_request_backend() as backend:
+        env = {**handler_env(), **backend}
+        variants: list[Variant] = []
+        for module, event in FIRST_REQUESTS.items():
+            entry = f"{module}:{ENTRY_POINTS.get(module, 'handler')}"
+            variants.append((module, [PYTHON, script, entry, event], env))
+            variants.append(
+                (f"{NAIVE_MODULE}/{event}", [PYTHON, script, f"{NAIVE_MODULE}:handler", event], env)
+            )
+        runs = run_alternating(variants, repetitions)
+    figures: dict[str, Any] = {
+        "events": dict(FIRST_REQUESTS),
+        "variants": {},
+        "ratios_to_naive": {},
+    }
+    for name, results in runs.items():
+        figures["variants"][name] = {
+            key: stats([r[key] for r in results])
+            for key in (
+                "init_and_first_request_s",
+                "init_and_first_request_cpu_s",
+                "import_s",
+                "first_request_s",
+            )
+        }
+        figures["variants"][name]["modules_loaded"] = results[0]["modules_loaded"]
+    for module, event in FIRST_REQUESTS.items():
+        naive = f"{NAIVE_MODULE}/{event}"
+        total, cpu = "init_and_first_request_s", "init_and_first_request_cpu_s"
+        figures["ratios_to_naive"][module] = {
+            **ratio(figures["variants"][module][total], figures["variants"][naive][total]),
+            "paired_median": paired_ratio(
+                [r[total] for r in runs[module]], [r[total] for r in runs[naive]]
+            ),
+            "cpu_median": figures["variants"][module][cpu]["median"]
+            / figures["variants"][naive][cpu]["median"],
+        }
+    return figures
+
+
 # --- library import cost -----------------------------------------------------------------
 
 
@@ -433,6 +559,16 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "met": figure["median"] <= TARGET_HANDLER_IMPORT_RATIO,
             }
         )
+    first = results.get("handler_first_request", {}).get("ratios_to_naive", {})
+    for module, figure in first.items():
+        checks.append(
+            {
+                "target": f"init + first request {module} / naive",
+                "limit": f"<= {TARGET_FIRST_REQUEST_RATIO}",
+                "value": round(figure["median"], 3),
+                "met": figure["median"] <= TARGET_FIRST_REQUEST_RATIO,
+            }
+        )
     make_test = results.get("make_test")
     if make_test:
         checks.append(
@@ -444,6 +580,11 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return checks
+
+
+def _ratio_cells(figure: dict[str, float] | None, keys: Sequence[str]) -> str:
+    """Columns of ratios to the naive handler, or dashes for the naive handler itself."""
+    return "".join(f" {figure[key]:10.3f}" if figure else f" {'-':>10}" for key in keys)
 
 
 def table(results: dict[str, Any]) -> str:
@@ -489,9 +630,26 @@ def table(results: dict[str, Any]) -> str:
         for name, figure in handlers["variants"].items():
             r = handlers["ratios_to_naive"].get(name)
             lines.append(
-                f"{name:18} {figure['import_s']['median']:7.3f} {figure['import_s']['min']:7.3f} "
-                + (f"{r['median']:10.3f} {r['min']:10.3f}" if r else f"{'-':>10} {'-':>10}")
+                f"{name:18} {figure['import_s']['median']:7.3f} {figure['import_s']['min']:7.3f}"
+                + _ratio_cells(r, ("median", "min"))
                 + f" {figure['modules_loaded']:7d}"
+            )
+
+    first = results.get("handler_first_request")
+    if first:
+        lines += ["", "Handler init + first request, fresh process each (s, in process)"]
+        lines.append(
+            f"{'variant':28} {'total med':>9} {'total min':>9} {'import':>7} {'request':>7} "
+            f"{'cpu med':>7} {'/naive med':>10} {'/naive min':>10} {'/naive cpu':>10}"
+        )
+        for name, figure in first["variants"].items():
+            r = first["ratios_to_naive"].get(name)
+            lines.append(
+                f"{name:28} {figure['init_and_first_request_s']['median']:9.3f} "
+                f"{figure['init_and_first_request_s']['min']:9.3f} "
+                f"{figure['import_s']['median']:7.3f} {figure['first_request_s']['median']:7.3f} "
+                f"{figure['init_and_first_request_cpu_s']['median']:7.3f}"
+                + _ratio_cells(r, ("median", "min", "cpu_median"))
             )
 
     library = results.get("library_import")
@@ -574,6 +732,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "handlers" in args.only:
         print("2. handler cold imports", flush=True)
         results["handler_import"] = bench_handlers(import_reps)
+        print("2b. handler init + first request", flush=True)
+        results["handler_first_request"] = bench_first_requests(import_reps)
     if "library" in args.only:
         print("library import", flush=True)
         results["library_import"] = bench_library_import(synth_reps)

@@ -10,16 +10,19 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConstructPropsError
+from .errors import ConstructPropsError, ConstructsLibDeprecationWarning
 
 if TYPE_CHECKING:
+    from ._acknowledge import acknowledge_finding
     from ._alarms import AlarmOptions, AlarmSetting
     from ._deployment import LambdaDeployment
     from .function import LambdaFunction
     from .http_api import HttpApiEndpoint
+    from .idempotency import IdempotencyStore
     from .operations_hub import OperationsHub
+    from .queues import failure_queue
     from .rest_api import RestApiEndpoint
-    from .role import LeastPrivilegeRole
+    from .role import LeastPrivilegeRole, apply_permissions_boundary
     from .s3_trigger import S3Trigger
     from .stream_mapping import StreamMapping
     from .table import DynamoTable
@@ -27,8 +30,12 @@ if TYPE_CHECKING:
 
 _MODULE_OF = {
     "LeastPrivilegeRole": ".role",
+    "apply_permissions_boundary": ".role",
+    "failure_queue": ".queues",
+    "acknowledge_finding": "._acknowledge",
     "LambdaFunction": ".function",
     "DynamoTable": ".table",
+    "IdempotencyStore": ".idempotency",
     "RestApiEndpoint": ".rest_api",
     "HttpApiEndpoint": ".http_api",
     "S3Trigger": ".s3_trigger",
@@ -44,8 +51,10 @@ __all__ = [
     "AlarmOptions",
     "AlarmSetting",
     "ConstructPropsError",
+    "ConstructsLibDeprecationWarning",
     "DynamoTable",
     "HttpApiEndpoint",
+    "IdempotencyStore",
     "LambdaDeployment",
     "LambdaFunction",
     "LeastPrivilegeRole",
@@ -54,6 +63,9 @@ __all__ = [
     "S3Trigger",
     "StreamMapping",
     "Workflow",
+    "acknowledge_finding",
+    "apply_permissions_boundary",
+    "failure_queue",
 ]
 
 

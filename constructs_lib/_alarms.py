@@ -327,7 +327,7 @@ def stream_mapping_alarms(
     *,
     function: lambda_.IFunction,
     max_record_age: Duration,
-    dead_letter_queue: sqs.IQueue,
+    queue: sqs.IQueue,
 ) -> dict[str, cloudwatch.Alarm]:
     """StreamMapping: IteratorAge (derived from max_record_age), DeadLetterQueueMessages."""
     percent = defaults.STREAM_ITERATOR_AGE_PERCENT_OF_MAX_RECORD_AGE
@@ -342,7 +342,7 @@ def stream_mapping_alarms(
                 lambda period: function.metric("IteratorAge", statistic="Maximum", period=period),
                 _percent_of(max_record_age, percent),
             ),
-            _dead_letter_messages(dead_letter_queue, "Stream records that failed every retry"),
+            _dead_letter_messages(queue, "Stream records that failed every retry"),
         ],
     )
 
@@ -352,7 +352,7 @@ def s3_trigger_alarms(
     options: AlarmOptions | None,
     *,
     rule: events.IRule,
-    dead_letter_queue: sqs.IQueue,
+    queue: sqs.IQueue,
 ) -> dict[str, cloudwatch.Alarm]:
     """S3Trigger: FailedInvocations (of the rule), DeadLetterQueueMessages."""
     return build_alarms(
@@ -366,7 +366,7 @@ def s3_trigger_alarms(
                 1,
                 lost_work=True,
             ),
-            _dead_letter_messages(dead_letter_queue, "Object-created events the function refused"),
+            _dead_letter_messages(queue, "Object-created events the function refused"),
         ],
     )
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from . import defaults
-from ._validation import FUNCTION_MEMBERS, check_interface, check_one_of, fail
+from ._interfaces import function_of
+from ._validation import check_one_of, fail
 from .role import LeastPrivilegeRole
 
 if TYPE_CHECKING:
@@ -45,12 +46,13 @@ class LambdaDeployment:
     pre_traffic_hook, post_traffic_hook:
         Functions CodeDeploy runs before traffic shifts to the new version and after all of
         it has; each must report its result with ``PutLifecycleEventHookExecutionStatus``,
-        which each may call on this deployment group only. Default: none.
+        which each may call on this deployment group only. An ``aws_lambda.IFunction`` or a
+        :class:`~constructs_lib.LambdaFunction` (its ``invoke_target``). Default: none.
     """
 
     traffic_shift: str = defaults.DEPLOYMENT_TRAFFIC_SHIFT
-    pre_traffic_hook: lambda_.IFunction | None = None
-    post_traffic_hook: lambda_.IFunction | None = None
+    pre_traffic_hook: lambda_.IFunction | LambdaFunction | None = None
+    post_traffic_hook: lambda_.IFunction | LambdaFunction | None = None
 
 
 def release_through_codedeploy(
@@ -59,14 +61,14 @@ def release_through_codedeploy(
     """Create ``owner``'s deployment group for ``deployment``; None when there is none."""
     if deployment is None:
         return None
-    _check(owner, deployment)
+    pre_hook, post_hook = _check(owner, deployment)
     alias = cast("lambda_.Alias", owner.alias)
     # Imported here: only functions released through CodeDeploy pay for loading the module.
     from aws_cdk import aws_codedeploy as codedeploy
 
     role = LeastPrivilegeRole(owner, "DeploymentRole", assumed_by="codedeploy.amazonaws.com")
     rollback_alarms = [owner.alarms[name] for name in ROLLBACK_ALARMS if name in owner.alarms]
-    hooks = [h for h in (deployment.pre_traffic_hook, deployment.post_traffic_hook) if h]
+    hooks = [hook for hook in (pre_hook, post_hook) if hook is not None]
     group = codedeploy.LambdaDeploymentGroup(
         owner,
         "DeploymentGroup",
@@ -83,8 +85,8 @@ def release_through_codedeploy(
             # With every alarm switched off, failures and stops still roll back.
             deployment_in_alarm=bool(rollback_alarms),
         ),
-        pre_hook=deployment.pre_traffic_hook,
-        post_hook=deployment.post_traffic_hook,
+        pre_hook=pre_hook,
+        post_hook=post_hook,
     )
     _grant_deployment(role, alias, rollback_alarms, hooks)
     # The alarms measure the alias's current version: update them before traffic shifts.
@@ -93,7 +95,10 @@ def release_through_codedeploy(
     return group
 
 
-def _check(owner: LambdaFunction, deployment: object) -> None:
+def _check(
+    owner: LambdaFunction, deployment: object
+) -> tuple[lambda_.IFunction | None, lambda_.IFunction | None]:
+    """Check ``deployment``; return its hooks as functions (a LambdaFunction's invoke target)."""
     if not isinstance(deployment, LambdaDeployment):
         raise fail(owner, "deployment", deployment, "allowed: a constructs_lib.LambdaDeployment")
     if owner.alias is None:
@@ -104,12 +109,14 @@ def _check(owner: LambdaFunction, deployment: object) -> None:
             "allowed only together with alias_name (CodeDeploy shifts the alias's traffic)",
         )
     check_one_of(owner, "deployment", deployment.traffic_shift, defaults.DEPLOYMENT_TRAFFIC_SHIFTS)
-    for prop in ("pre_traffic_hook", "post_traffic_hook"):
-        hook = getattr(deployment, prop)
-        if hook is not None:
-            check_interface(
-                owner, f"deployment.{prop}", hook, FUNCTION_MEMBERS, "an aws_lambda.IFunction"
-            )
+    pre_hook, post_hook = (
+        None if hook is None else function_of(owner, f"deployment.{prop}", hook)
+        for prop, hook in (
+            ("pre_traffic_hook", deployment.pre_traffic_hook),
+            ("post_traffic_hook", deployment.post_traffic_hook),
+        )
+    )
+    return pre_hook, post_hook
 
 
 def _grant_deployment(

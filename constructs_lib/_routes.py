@@ -11,13 +11,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from aws_cdk import Token
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from . import defaults
+from ._interfaces import library_construct
 from ._validation import check_int_range, fail
+
+if TYPE_CHECKING:
+    from .function import LambdaFunction
 
 _LITERAL_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
 _PARAMETER_SEGMENT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}")
@@ -66,7 +71,7 @@ class Route:
 
 
 def parse_routes(
-    scope: Construct, prop_name: str, routes: Mapping[str, lambda_.IFunction]
+    scope: Construct, prop_name: str, routes: Mapping[str, lambda_.IFunction | LambdaFunction]
 ) -> list[Route]:
     """Parse ``{"METHOD /path": function}`` into routes, or raise ConstructPropsError.
 
@@ -75,7 +80,8 @@ def parse_routes(
     path, the same method and path twice (also when written with different spacing), two
     different parameter names at the same place of sibling paths (API Gateway cannot route
     ``/orders/{id}`` beside ``/orders/{order_id}``), and a target that is not an
-    ``aws_lambda.IFunction`` (a Function, a Version, an Alias or an imported function).
+    ``aws_lambda.IFunction`` (a Function, a Version, an Alias or an imported function) or a
+    :class:`LambdaFunction` (which stands for its ``invoke_target``).
     """
     if not isinstance(routes, Mapping) or not routes:
         raise fail(
@@ -90,7 +96,7 @@ def parse_routes(
     for key, target in routes.items():
         method, path = _split_key(scope, prop_name, key)
         _check_path(scope, prop_name, key, path)
-        _check_target(scope, prop_name, key, target)
+        function = _target(scope, prop_name, key, target)
         earlier = seen.get((method, path))
         if earlier is not None:
             raise fail(
@@ -101,7 +107,7 @@ def parse_routes(
                 "allowed: each method and path once",
             )
         seen[(method, path)] = key
-        parsed.append(Route(method, path, target))
+        parsed.append(Route(method, path, function))
     _check_parameter_names_agree(scope, prop_name, parsed)
     return parsed
 
@@ -257,22 +263,22 @@ def _check_path(scope: Construct, prop_name: str, key: str, path: str) -> None:
         names.add(match.group(1))
 
 
-def _check_target(scope: Construct, prop_name: str, key: str, target: object) -> None:
+def _target(scope: Construct, prop_name: str, key: str, target: object) -> lambda_.IFunction:
+    wrapper = library_construct(target, "function", "LambdaFunction")
+    if wrapper is not None:
+        return cast(lambda_.IFunction, wrapper.invoke_target)
     # Function, Version, Alias and imported functions all derive from FunctionBase; an
     # IFunction implemented in Python declares the interface through jsii instead.
     if isinstance(target, lambda_.FunctionBase) or lambda_.IFunction in getattr(
         type(target), "__jsii_ifaces__", ()
     ):
-        return
-    hint = ""
-    if isinstance(getattr(target, "function", None), lambda_.FunctionBase):
-        hint = " (for a LambdaFunction, pass its .function or .alias)"
+        return cast(lambda_.IFunction, target)
     raise fail(
         scope,
         prop_name,
         f"{key}: {type(target).__name__}",
-        "allowed: an aws_lambda.IFunction as the target of each route: a Function, a "
-        f"Version, an Alias or Function.from_function_attributes(...){hint}",
+        "allowed: an aws_lambda.IFunction as the target of each route (a Function, a "
+        "Version, an Alias or Function.from_function_attributes(...)) or a LambdaFunction",
     )
 
 

@@ -9,12 +9,6 @@ from constructs import Construct
 
 from .errors import ConstructPropsError
 
-#: Members by which a value is recognised as an aws_lambda.IFunction / aws_dynamodb.ITable /
-#: aws_s3.IBucket (functions, aliases and imported resources all have them).
-FUNCTION_MEMBERS = ("function_arn", "grant_invoke", "add_permission")
-TABLE_MEMBERS = ("table_arn", "table_stream_arn", "grant_read_data")
-BUCKET_MEMBERS = ("bucket_arn", "bucket_name", "arn_for_objects")
-
 
 def fail(scope: Construct, prop: str, value: object, allowed: str) -> ConstructPropsError:
     """Build the error for ``prop`` of ``scope`` (raise it at the call site)."""
@@ -77,16 +71,3 @@ def _human(seconds: int) -> str:
     if seconds % 60 == 0 and seconds >= 60:
         return f"{seconds // 60} minutes"
     return f"{seconds} seconds"
-
-
-def check_interface(
-    scope: Construct, prop: str, value: object, attributes: Iterable[str], allowed: str
-) -> None:
-    """Raise unless ``value`` has every attribute of a CDK interface.
-
-    jsii interfaces (``IFunction``, ``ITable``, ``IBucket``) are not runtime-checkable
-    protocols, so a value is recognised by the members the construct uses.
-    """
-    if value is None or not all(hasattr(value, name) for name in attributes):
-        shown = value.node.path if hasattr(value, "node") else value
-        raise fail(scope, prop, shown, f"allowed: {allowed}")

@@ -13,6 +13,14 @@ from typing import Final
 LOG_RETENTION: Final = "ONE_MONTH"
 
 # --- LambdaFunction ---------------------------------------------------------------
+#: The newest Python runtime aws-cdk-lib knows (an aws_lambda.Runtime attribute name):
+#: cdk-nag's L1 and LatestVersion rules want it, and it has the longest support ahead.
+FUNCTION_RUNTIME: Final = "PYTHON_3_14"
+#: Graviton (an aws_lambda.Architecture attribute name): about 20 % cheaper per GB-second
+#: than x86_64, and Python handlers run unchanged on it.
+FUNCTION_ARCHITECTURE: Final = "ARM_64"
+#: X-Ray active tracing: a request can be followed across functions, queues and workflows.
+FUNCTION_TRACING: Final = True
 #: 256 MB rather than Lambda's 128 MB: Python handlers with Powertools start faster with
 #: the extra CPU that comes with memory, and cdk-nag's Serverless pack flags the 128 default.
 FUNCTION_MEMORY_MB: Final = 256
@@ -21,10 +29,56 @@ FUNCTION_MEMORY_MB: Final = 256
 FUNCTION_TIMEOUT_SECONDS: Final = 10
 FUNCTION_MEMORY_RANGE_MB: Final = (128, 10240)
 FUNCTION_TIMEOUT_RANGE_SECONDS: Final = (1, 900)
-#: Powertools for AWS Lambda (Python) v3 public layer, published by AWS in account
-#: 017000801446 in every commercial region. Pinned so that a deploy is repeatable.
-POWERTOOLS_LAYER_ACCOUNT: Final = "017000801446"
+#: Powertools for AWS Lambda (Python) v3 public layer version. Pinned so that a deploy is
+#: repeatable; the same version number is published in every region listed below.
 POWERTOOLS_LAYER_VERSION: Final = 36
+#: The account that publishes the Powertools layer, per region, as Powertools'
+#: documentation lists them (Lambda layers page): one account for the commercial regions,
+#: another in China (cn-north-1 only), one per region in AWS GovCloud (US). A region missing
+#: here is refused: the library does not spell out a layer ARN it cannot vouch for.
+POWERTOOLS_LAYER_COMMERCIAL_ACCOUNT: Final = "017000801446"
+POWERTOOLS_LAYER_PUBLISHERS: Final = {
+    **{
+        region: POWERTOOLS_LAYER_COMMERCIAL_ACCOUNT
+        for region in (
+            "af-south-1",
+            "ap-east-1",
+            "ap-northeast-1",
+            "ap-northeast-2",
+            "ap-northeast-3",
+            "ap-south-1",
+            "ap-south-2",
+            "ap-southeast-1",
+            "ap-southeast-2",
+            "ap-southeast-3",
+            "ap-southeast-4",
+            "ap-southeast-5",
+            "ap-southeast-7",
+            "ca-central-1",
+            "ca-west-1",
+            "eu-central-1",
+            "eu-central-2",
+            "eu-north-1",
+            "eu-south-1",
+            "eu-south-2",
+            "eu-west-1",
+            "eu-west-2",
+            "eu-west-3",
+            "il-central-1",
+            "me-central-1",
+            "me-south-1",
+            "mx-central-1",
+            "sa-east-1",
+            "us-east-1",
+            "us-east-2",
+            "us-west-1",
+            "us-west-2",
+        )
+    },
+    "cn-north-1": "498634801083",
+    "us-gov-east-1": "165087284144",
+    "us-gov-west-1": "165093116878",
+}
 
 # --- Queues used as failure destinations ----------------------------------------------
 #: SQS's maximum, to leave the most time to inspect and redrive failed events.
@@ -42,6 +96,17 @@ STREAM_MAX_RECORD_AGE_SECONDS: Final = 3600
 STREAM_MAX_RECORD_AGE_RANGE_SECONDS: Final = (60, 604800)
 STREAM_MAX_BATCHING_WINDOW_RANGE_SECONDS: Final = (0, 300)
 STREAM_PARALLELIZATION_RANGE: Final = (1, 10)
+#: One batch per shard at a time keeps the records of each key in order.
+STREAM_PARALLELIZATION_FACTOR: Final = 1
+#: Read the stream from its oldest record (an aws_lambda.StartingPosition member name), so
+#: that no record written before the mapping is enabled is skipped.
+STREAM_STARTING_POSITION: Final = "TRIM_HORIZON"
+#: Split a failing batch in two until the failing record is isolated.
+STREAM_BISECT_BATCH_ON_ERROR: Final = True
+
+# --- DynamoTable --------------------------------------------------------------------
+#: Continuous backups for the last 35 days: a bad write can be undone to the second.
+TABLE_POINT_IN_TIME_RECOVERY: Final = True
 
 # --- S3Trigger ----------------------------------------------------------------------
 #: EventBridge retries delivery to the function this many times, over at most this age,
@@ -79,9 +144,14 @@ CORS_ALLOWED_HEADERS: Final = (
 
 
 # --- Workflow -----------------------------------------------------------------------
+#: X-Ray tracing of every execution, like the functions it calls.
+WORKFLOW_TRACING: Final = True
 #: A standard workflow that runs longer than this is stopped and fails visibly.
 WORKFLOW_TIMEOUT_SECONDS: Final = 900
 WORKFLOW_TIMEOUT_RANGE_SECONDS: Final = (1, 365 * 86400)
+#: An express workflow runs for at most 5 minutes (a Step Functions limit): its default is
+#: that limit, so that default props are valid for both workflow types.
+EXPRESS_WORKFLOW_TIMEOUT_SECONDS: Final = 300
 EXPRESS_WORKFLOW_TIMEOUT_RANGE_SECONDS: Final = (1, 300)
 #: What a publisher needs on the customer-managed key of an encrypted SNS topic: SNS calls
 #: GenerateDataKey to encrypt the message and Decrypt to check the data key, both with the

@@ -1,4 +1,5 @@
-"""The one error type every construct in this library raises for invalid props."""
+"""The one error type every construct in this library raises for invalid props, and the
+warning it gives for a renamed prop or attribute."""
 
 from __future__ import annotations
 
@@ -16,3 +17,7 @@ class ConstructPropsError(ValueError):
         self.value = value
         self.allowed = allowed
         super().__init__(f"{construct_path}: {prop}={value!r} is invalid: {allowed}")
+
+
+class ConstructsLibDeprecationWarning(DeprecationWarning):
+    """A prop or attribute of this library was renamed; the old name goes in the next release."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, Stack, Token
+import jsii
+from aws_cdk import CfnMapping, Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -15,16 +17,25 @@ from . import defaults
 from ._acknowledge import acknowledge_unscoped_resources
 from ._alarms import AlarmOptions, function_alarms
 from ._deployment import LambdaDeployment, release_through_codedeploy
+from ._deprecation import renamed_prop
+from ._interfaces import role_of
 from ._logs import owned_log_group
-from ._queues import failure_queue
 from ._template import drop_dependency_enforced_by_reference
 from ._validation import check_duration, check_int_range, check_non_empty_string, fail
+from .queues import failure_queue
 from .role import LeastPrivilegeRole
 
-#: The newest Python runtime this aws-cdk-lib knows (cdk-nag's L1 / LatestVersion rules want it).
-DEFAULT_RUNTIME = lambda_.Runtime.PYTHON_3_14
+#: The runtime a function gets unless one is given: :data:`defaults.FUNCTION_RUNTIME`.
+DEFAULT_RUNTIME: lambda_.Runtime = getattr(lambda_.Runtime, defaults.FUNCTION_RUNTIME)
+#: The architecture a function gets unless one is given: :data:`defaults.FUNCTION_ARCHITECTURE`.
+DEFAULT_ARCHITECTURE: lambda_.Architecture = getattr(
+    lambda_.Architecture, defaults.FUNCTION_ARCHITECTURE
+)
+#: Construct id of the per-stack mapping of Powertools layer publishers (env-agnostic stacks).
+_PUBLISHERS_MAPPING_ID = "PowertoolsLayerPublishers"
 
 
+@jsii.implements(iam.IGrantable)
 class LambdaFunction(Construct):
     """A Lambda function wired the way a security review expects.
 
@@ -33,8 +44,9 @@ class LambdaFunction(Construct):
     code, handler:
         The function's code and handler (``"orders.api.handler"``). Required.
     runtime:
-        Default: ``Runtime.PYTHON_3_14``, the newest Python runtime aws-cdk-lib knows.
-        Any runtime works (e.g. ``PROVIDED_AL2023`` with a Go ``bootstrap``).
+        Default: ``Runtime.PYTHON_3_14`` (:data:`constructs_lib.defaults.FUNCTION_RUNTIME`),
+        the newest Python runtime aws-cdk-lib knows. Any runtime works (e.g.
+        ``PROVIDED_AL2023`` with a Go ``bootstrap``).
     memory_size:
         MB, 128..10240. Default: 256.
     timeout:
@@ -44,8 +56,9 @@ class LambdaFunction(Construct):
     log_retention:
         Retention of the function's own log group; never ``INFINITE``. Default: one month.
     role:
-        Execution role to use instead of a new :class:`LeastPrivilegeRole`. Default: a new
-        role with no managed policy, allowed to write to this function's log group only.
+        Execution role to use instead of a new one: an ``iam.IRole`` or a
+        :class:`LeastPrivilegeRole`. Default: a new :class:`LeastPrivilegeRole` with no
+        managed policy, allowed to write to this function's log group only.
     architecture:
         Default: ``Architecture.ARM_64``.
     tracing:
@@ -56,14 +69,24 @@ class LambdaFunction(Construct):
         Publish a version and point an alias with this name at it. Default: none.
     provisioned_concurrent_executions:
         Provisioned concurrency on the alias; needs ``alias_name``. Default: none.
-    on_failure_queue:
-        Dead-letter queue for asynchronous invocations that failed all retries. Default: a
-        new SQS queue, SQS-encrypted, TLS-only, 14 days' retention, retained.
+    dead_letter_queue:
+        Queue for asynchronous invocations that failed all retries. Default: a new SQS
+        queue, SQS-encrypted, TLS-only, 14 days' retention, retained. (Called
+        ``on_failure_queue`` before; that name still works for one release and warns.)
     powertools_layer:
-        Attach the Powertools for AWS Lambda (Python) v3 layer (Python runtimes only).
-        Default: ``True``.
+        Attach the Powertools for AWS Lambda (Python) v3 layer (Python runtimes only), from
+        the account that publishes it in the stack's region and partition. A stack whose
+        region has no published layer is refused (pass ``powertools_layer=False`` and your
+        own ``layers=``); an environment-agnostic stack picks the account from a
+        ``Mappings`` entry at deploy time. Default: ``True``.
     powertools_layer_version:
-        Layer version number. Default: :data:`constructs_lib.defaults.POWERTOOLS_LAYER_VERSION`.
+        Which layer: a layer version number, or a Powertools release (``"3.23.0"``) resolved
+        at deploy time from the public SSM parameter AWS publishes for it,
+        ``/aws/service/powertools/python/<arch>/python3.<minor>/<release>`` (it exists in
+        every region the layer is published in; ``"latest"`` is refused, as a deploy must
+        be repeatable). Default: :data:`constructs_lib.defaults.POWERTOOLS_LAYER_VERSION`.
+    layers:
+        More layers to attach. Default: none.
     description, function_name:
         Passed through. Default: none (CloudFormation names the function).
     alarms:
@@ -84,6 +107,10 @@ class LambdaFunction(Construct):
     alias: ``aws_lambda.Alias`` or None
     alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
     deployment_group: ``aws_codedeploy.LambdaDeploymentGroup`` or None
+    invoke_target: ``aws_lambda.IFunction``, what invokers call: the alias if there is
+    one, else the function. Props of this library that take an ``IFunction`` accept the
+    ``LambdaFunction`` itself and use this.
+    grant_principal: the execution role, so that ``table.grant_read_data(function)`` works.
     """
 
     def __init__(
@@ -98,43 +125,44 @@ class LambdaFunction(Construct):
         timeout: Duration | None = None,
         environment: Mapping[str, str] | None = None,
         log_retention: logs.RetentionDays | None = None,
-        role: iam.IRole | None = None,
-        architecture: lambda_.Architecture = lambda_.Architecture.ARM_64,
-        tracing: bool = True,
+        role: iam.IRole | LeastPrivilegeRole | None = None,
+        architecture: lambda_.Architecture = DEFAULT_ARCHITECTURE,
+        tracing: bool = defaults.FUNCTION_TRACING,
         reserved_concurrent_executions: int | None = None,
         alias_name: str | None = None,
         provisioned_concurrent_executions: int | None = None,
-        on_failure_queue: sqs.IQueue | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
         powertools_layer: bool = True,
-        powertools_layer_version: int = defaults.POWERTOOLS_LAYER_VERSION,
+        powertools_layer_version: int | str = defaults.POWERTOOLS_LAYER_VERSION,
+        layers: Sequence[lambda_.ILayerVersion] | None = None,
         description: str | None = None,
         function_name: str | None = None,
+        on_failure_queue: sqs.IQueue | None = None,
         alarms: AlarmOptions | None = None,
         deployment: LambdaDeployment | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        dead_letter_queue = renamed_prop(
+            self, "on_failure_queue", on_failure_queue, "dead_letter_queue", dead_letter_queue
+        )
         timeout = timeout or Duration.seconds(defaults.FUNCTION_TIMEOUT_SECONDS)
+        given_role = role_of(self, "role", role) if role is not None else None
 
         # validate
-        if not isinstance(code, lambda_.Code):
-            raise fail(self, "code", code, "allowed: an aws_lambda.Code")
-        check_non_empty_string(self, "handler", handler)
-        check_int_range(self, "memory_size", memory_size, *defaults.FUNCTION_MEMORY_RANGE_MB, "MB")
-        check_duration(self, "timeout", timeout, *defaults.FUNCTION_TIMEOUT_RANGE_SECONDS)
-        check_int_range(
-            self, "reserved_concurrent_executions", reserved_concurrent_executions, 0, 1_000_000
-        )
-        self._check_alias_props(
-            alias_name, provisioned_concurrent_executions, reserved_concurrent_executions
-        )
-        check_int_range(self, "powertools_layer_version", powertools_layer_version, 1, 100_000)
+        self._check_props(
+            code, handler, memory_size, timeout, reserved_concurrent_executions,
+            alias_name, provisioned_concurrent_executions, powertools_layer_version,
+        )  # fmt: skip
 
         # build
+        all_layers = list(layers or [])
+        if powertools_layer and runtime.family == lambda_.RuntimeFamily.PYTHON:
+            all_layers.append(
+                self._powertools_layer(runtime, architecture, powertools_layer_version)
+            )
         self.log_group = owned_log_group(self, "LogGroup", retention=log_retention)
-        self.role: iam.IRole = (
-            role if role is not None else LeastPrivilegeRole(self, "ExecutionRole").role
-        )
-        self.dead_letter_queue: sqs.IQueue = on_failure_queue or failure_queue(
+        self.role: iam.IRole = given_role or LeastPrivilegeRole(self, "ExecutionRole").role
+        self.dead_letter_queue: sqs.IQueue = dead_letter_queue or failure_queue(
             self, "DeadLetterQueue", holds="failed asynchronous invocations of this function"
         )
         self.function = lambda_.Function(
@@ -153,29 +181,33 @@ class LambdaFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
             reserved_concurrent_executions=reserved_concurrent_executions,
             dead_letter_queue=self.dead_letter_queue,
+            layers=all_layers or None,
             description=description,
             function_name=function_name,
         )
         drop_dependency_enforced_by_reference(self.function, self.role)
-        if powertools_layer and runtime.family == lambda_.RuntimeFamily.PYTHON:
-            self.function.add_layers(
-                lambda_.LayerVersion.from_layer_version_arn(
-                    self,
-                    "PowertoolsLayer",
-                    self._powertools_layer_arn(runtime, architecture, powertools_layer_version),
-                )
-            )
-        self.alias: lambda_.Alias | None = None
-        if alias_name is not None:
-            self.alias = lambda_.Alias(
-                self,
-                "Alias",
-                alias_name=alias_name,
-                version=self.function.current_version,
-                provisioned_concurrent_executions=provisioned_concurrent_executions,
-            )
+        self.alias = self._alias(alias_name, provisioned_concurrent_executions)
 
-        # grant: the function writes only to its own log group
+        # grant
+        self._grant_logging_and_tracing(tracing)
+
+        # expose: alarms, and releases that roll back on them
+        self.alarms = function_alarms(self, alarms, per_version=deployment is not None)
+        self.deployment_group = release_through_codedeploy(self, deployment)
+
+    def _alias(self, alias_name: str | None, provisioned: int | None) -> lambda_.Alias | None:
+        if alias_name is None:
+            return None
+        return lambda_.Alias(
+            self,
+            "Alias",
+            alias_name=alias_name,
+            version=self.function.current_version,
+            provisioned_concurrent_executions=provisioned,
+        )
+
+    def _grant_logging_and_tracing(self, tracing: bool) -> None:
+        # The function writes only to its own log group.
         self.log_group.grant_write(self.role)
         if tracing and isinstance(self.role, iam.Role):
             acknowledge_unscoped_resources(
@@ -185,13 +217,45 @@ class LambdaFunction(Construct):
                 "so no narrower resource exists.",
             )
 
-        # expose: alarms, and releases that roll back on them
-        self.alarms = function_alarms(self, alarms, per_version=deployment is not None)
-        self.deployment_group = release_through_codedeploy(self, deployment)
+    # expose
+    @property
+    def invoke_target(self) -> lambda_.IFunction:
+        """What invokers call: the alias when ``alias_name`` was given, else the function."""
+        return self.alias if self.alias is not None else self.function
 
-    def _check_alias_props(
-        self, alias_name: str | None, provisioned: int | None, reserved: int | None
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """The execution role: grants given to this construct land on it."""
+        return self.role
+
+    def _check_props(
+        self,
+        code: lambda_.Code,
+        handler: str,
+        memory_size: int,
+        timeout: Duration,
+        reserved: int | None,
+        alias_name: str | None,
+        provisioned: int | None,
+        powertools_layer_version: int | str,
     ) -> None:
+        if not isinstance(code, lambda_.Code):
+            raise fail(self, "code", code, "allowed: an aws_lambda.Code")
+        check_non_empty_string(self, "handler", handler)
+        check_int_range(self, "memory_size", memory_size, *defaults.FUNCTION_MEMORY_RANGE_MB, "MB")
+        check_duration(self, "timeout", timeout, *defaults.FUNCTION_TIMEOUT_RANGE_SECONDS)
+        check_int_range(self, "reserved_concurrent_executions", reserved, 0, 1_000_000)
+        if isinstance(powertools_layer_version, str):
+            if not re.fullmatch(r"\d+\.\d+\.\d+", powertools_layer_version):
+                raise fail(
+                    self,
+                    "powertools_layer_version",
+                    powertools_layer_version,
+                    "allowed: a layer version number, or a Powertools release such as "
+                    "'3.23.0' (not 'latest': a deploy must be repeatable)",
+                )
+        else:
+            check_int_range(self, "powertools_layer_version", powertools_layer_version, 1, 100_000)
         if alias_name is not None:
             check_non_empty_string(self, "alias_name", alias_name)
         if provisioned is None:
@@ -209,17 +273,46 @@ class LambdaFunction(Construct):
             upper = reserved
         check_int_range(self, "provisioned_concurrent_executions", provisioned, 1, upper)
 
-    def _powertools_layer_arn(
-        self, runtime: lambda_.Runtime, architecture: lambda_.Architecture, version: int
-    ) -> str:
-        # Layer names carry the Python version and architecture, e.g.
-        # AWSLambdaPowertoolsPythonV3-python314-arm64; the region comes from the stack.
-        stack = Stack.of(self)
-        python_tag = runtime.name.replace(".", "")
+    def _powertools_layer(
+        self, runtime: lambda_.Runtime, architecture: lambda_.Architecture, version: int | str
+    ) -> lambda_.ILayerVersion:
         arch_tag = "arm64" if architecture.name == lambda_.Architecture.ARM_64.name else "x86_64"
-        return (
-            f"arn:{stack.partition}:lambda:{stack.region}:{defaults.POWERTOOLS_LAYER_ACCOUNT}"
-            f":layer:AWSLambdaPowertoolsPythonV3-{python_tag}-{arch_tag}:{version}"
-        )
+        if isinstance(version, str):
+            # The parameter holds the layer ARN of that release, per region and partition.
+            parameter = f"/aws/service/powertools/python/{arch_tag}/{runtime.name}/{version}"
+            arn = f"{{{{resolve:ssm:{parameter}}}}}"
+        else:
+            # Layer names carry the Python version and architecture, e.g.
+            # AWSLambdaPowertoolsPythonV3-python314-arm64; the partition comes from the stack.
+            stack = Stack.of(self)
+            python_tag = runtime.name.replace(".", "")
+            arn = (
+                f"arn:{stack.partition}:lambda:{stack.region}:{self._powertools_publisher(stack)}"
+                f":layer:AWSLambdaPowertoolsPythonV3-{python_tag}-{arch_tag}:{version}"
+            )
+        return lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", arn)
 
-
+    def _powertools_publisher(self, stack: Stack) -> str:
+        publishers = defaults.POWERTOOLS_LAYER_PUBLISHERS
+        if not Token.is_unresolved(stack.region):
+            if stack.region not in publishers:
+                raise fail(
+                    self,
+                    "powertools_layer",
+                    True,
+                    f"no Powertools for AWS Lambda layer is published in {stack.region} as far "
+                    "as this library knows (published in: "
+                    + ", ".join(sorted(publishers))
+                    + "); pass powertools_layer=False, and layers=[...] with a layer of your "
+                    "own, or package aws-lambda-powertools with the code",
+                )
+            return publishers[stack.region]
+        # An environment-agnostic stack learns its region at deploy time: look it up then.
+        mapping = stack.node.try_find_child(_PUBLISHERS_MAPPING_ID)
+        if not isinstance(mapping, CfnMapping):
+            mapping = CfnMapping(
+                stack,
+                _PUBLISHERS_MAPPING_ID,
+                mapping={region: {"Account": account} for region, account in publishers.items()},
+            )
+        return mapping.find_in_map(stack.region, "Account")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Final, cast
+from typing import TYPE_CHECKING, Final, cast
 
 from aws_cdk import Stack
 from aws_cdk import aws_apigatewayv2 as apigatewayv2
@@ -16,18 +16,19 @@ from constructs import Construct
 
 from . import defaults
 from ._acknowledge import AWS_SOLUTIONS, acknowledge
-from ._alarms import AlarmOptions, api_alarms
-from ._logs import owned_log_group
-from ._routes import (
-    Route,
-    check_access,
-    check_authorization_scopes,
-    check_cors_origins,
-    check_no_options_route,
-    check_throttling,
-    parse_routes,
+from ._endpoint import (
+    SHARED_ATTRIBUTES_DOC,
+    SHARED_PROPS_DOC,
+    ApiEndpoint,
+    cors_allowed_headers,
+    cors_allowed_methods,
 )
+from ._routes import Route
 from ._validation import fail
+
+if TYPE_CHECKING:
+    from ._alarms import AlarmOptions
+    from .function import LambdaFunction
 
 #: One JSON object per request. HTTP APIs have their own context variables (routeKey, no
 #: resourcePath); the caller fields are filled for IAM-authorized routes, the error fields
@@ -51,7 +52,7 @@ _ACCESS_LOG_FIELDS: Final = {
 }
 
 
-class HttpApiEndpoint(Construct):
+class HttpApiEndpoint(ApiEndpoint):
     """An API Gateway HTTP API that routes ``"METHOD /path"`` keys to Lambda functions.
 
     Every route is a Lambda proxy integration with payload format 2.0, and its invoke
@@ -63,50 +64,20 @@ class HttpApiEndpoint(Construct):
 
     Parameters
     ----------
-    routes:
-        ``{"METHOD /path": function}``, e.g. ``{"POST /orders": create, "GET
-        /orders/{order_id}": read}``. Methods: ``GET POST PUT PATCH DELETE HEAD OPTIONS ANY``
-        (uppercase). Paths start with ``/``; segments are literals, ``{param}``, or a greedy
-        ``{proxy+}`` as the last segment. Targets are any ``aws_lambda.IFunction``: a
-        ``Function``, a ``Version``, an ``Alias`` or an imported function
-        (``Function.from_function_attributes(..., same_environment=True)``). Required.
-    authorizer:
-        A JWT, Cognito user pool or Lambda authorizer (``aws_apigatewayv2_authorizers``) used
-        by every route. Default: none, every route is authorized with AWS IAM (SigV4):
-        callers need ``execute-api:Invoke`` on the route.
-    authorization_scopes:
-        OAuth scopes a JWT or user pool authorizer requires on every route. Default: none.
-    public, public_reason:
-        ``public=True`` lets anonymous callers in on every route; it needs a non-empty
-        ``public_reason``, which is recorded as the acknowledgment of cdk-nag's
-        unauthenticated-API finding, and no ``authorizer``. Default: ``False``.
-    throttling_rate_limit, throttling_burst_limit:
-        Default-route steady requests per second (1..10000) and burst (1..5000). Default: 100
-        and 50 (:data:`constructs_lib.defaults.API_THROTTLING_RATE_LIMIT`, ``..._BURST_LIMIT``).
-    cors_allowed_origins:
-        Origins allowed by the API's CORS configuration; API Gateway then answers preflight
-        requests itself and adds the CORS headers to responses (ignoring any the functions
-        return). ``["*"]`` alone or specific origins. Refused together with ``OPTIONS``
-        routes, and with ``ANY`` routes unless ``public``: an authorized ``ANY`` route also
-        catches the preflight, which carries no credentials. Default: none, no CORS.
-    access_log_retention:
-        Retention of the access log group; never ``INFINITE``. Default: one month.
-    description:
-        API description. Default: none.
-    alarms:
-        :class:`~constructs_lib.AlarmOptions`. Default: alarms on the stage's
-        ``ServerErrorRate`` (5 % of requests) and ``Latency`` (p99 at 3 s).
+    The props shared with :class:`~constructs_lib.rest_api.RestApiEndpoint` (listed below),
+    where ``authorizer`` is a JWT, Cognito user pool or Lambda authorizer
+    (``aws_apigatewayv2_authorizers``). With ``cors_allowed_origins``, API Gateway answers
+    preflight requests itself and adds the CORS headers to responses (ignoring any the
+    functions return); ``ANY`` routes are then refused unless ``public``, as an authorized
+    ``ANY`` route would also catch the credential-less preflight.
 
     Attributes
     ----------
-    api: ``aws_apigatewayv2.HttpApi``
-    stage: ``aws_apigatewayv2.HttpStage`` (``$default``)
-    url: str, the stage's invoke URL (``https://<id>.execute-api.<region>.amazonaws.com/``)
-    routes: the parsed routes (``list[Route]``)
-    http_routes: ``dict`` of route key (``"GET /orders/{order_id}"``) to
-    ``aws_apigatewayv2.HttpRoute``
-    access_log_group: ``aws_logs.LogGroup``
-    alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
+    The attributes shared with :class:`~constructs_lib.rest_api.RestApiEndpoint` (listed
+    below): ``api`` is an ``aws_apigatewayv2.HttpApi``, ``stage`` its
+    ``aws_apigatewayv2.HttpStage`` ``$default``, ``url``
+    ``https://<id>.execute-api.<region>.amazonaws.com/``, ``routes`` values
+    ``aws_apigatewayv2.HttpRoute``.
     """
 
     def __init__(
@@ -114,7 +85,7 @@ class HttpApiEndpoint(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        routes: Mapping[str, lambda_.IFunction],
+        routes: Mapping[str, lambda_.IFunction | LambdaFunction],
         authorizer: apigatewayv2.IHttpRouteAuthorizer | None = None,
         authorization_scopes: Sequence[str] | None = None,
         public: bool = False,
@@ -126,23 +97,26 @@ class HttpApiEndpoint(Construct):
         description: str | None = None,
         alarms: AlarmOptions | None = None,
     ) -> None:
-        super().__init__(scope, construct_id)
+        super().__init__(
+            scope,
+            construct_id,
+            routes=routes,
+            authorizer=authorizer,
+            authorization_scopes=authorization_scopes,
+            public=public,
+            public_reason=public_reason,
+            throttling_rate_limit=throttling_rate_limit,
+            throttling_burst_limit=throttling_burst_limit,
+            cors_allowed_origins=cors_allowed_origins,
+            access_log_retention=access_log_retention,
+            alarms=alarms,
+        )
 
         # validate
-        self.routes: list[Route] = parse_routes(self, "routes", routes)
-        check_access(self, authorizer=authorizer, public=public, public_reason=public_reason)
-        check_throttling(self, throttling_rate_limit, throttling_burst_limit)
-        check_cors_origins(self, cors_allowed_origins)
-        if cors_allowed_origins is not None:
-            check_no_options_route(self, self.routes)
-            if not public:
-                self._check_no_authorized_any_route()
-        check_authorization_scopes(self, authorization_scopes, authorizer)
+        if cors_allowed_origins is not None and not public:
+            self._check_no_authorized_any_route()
 
         # build
-        self.access_log_group = owned_log_group(
-            self, "AccessLogs", retention=access_log_retention, prop="access_log_retention"
-        )
         self.api = apigatewayv2.HttpApi(
             self,
             "Api",
@@ -151,73 +125,88 @@ class HttpApiEndpoint(Construct):
             create_default_stage=False,
             cors_preflight=self._cors(cors_allowed_origins),
         )
-        self.stage = apigatewayv2.HttpStage(
-            self,
-            "DefaultStage",
-            http_api=self.api,
-            stage_name="$default",
-            auto_deploy=True,
-            throttle=apigatewayv2.ThrottleSettings(
-                rate_limit=throttling_rate_limit, burst_limit=throttling_burst_limit
-            ),
-            detailed_metrics_enabled=True,
-        )
-        # Access logs through the stage's CloudFormation properties: HttpStage's own
-        # access_log_settings takes an aws_apigateway.AccessLogFormat, and loading the REST
-        # API module for one JSON string would cost every HTTP API user its import time.
-        cfn_stage = cast(apigatewayv2.CfnStage, self.stage.node.default_child)
-        cfn_stage.access_log_settings = apigatewayv2.CfnStage.AccessLogSettingsProperty(
-            destination_arn=self.access_log_group.log_group_arn,
-            format=json.dumps(_ACCESS_LOG_FIELDS, separators=(",", ":")),
-        )
+        self.stage = self._default_stage(throttling_rate_limit, throttling_burst_limit)
         self.url: str = self.stage.url
 
-        # wire
+        # wire, grant
         route_authorizer: apigatewayv2.IHttpRouteAuthorizer
         if public:
             route_authorizer = apigatewayv2.HttpNoneAuthorizer()
         else:
             route_authorizer = authorizer or authorizers.HttpIamAuthorizer()
+        self._add_routes(route_authorizer, authorization_scopes, public_reason if public else None)
+
+        # expose
+        self._add_alarms()
+
+    def _add_routes(
+        self,
+        authorizer: apigatewayv2.IHttpRouteAuthorizer,
+        authorization_scopes: Sequence[str] | None,
+        public_reason: str | None,
+    ) -> None:
         integrations: dict[str, _LambdaProxyIntegration] = {}
-        self.http_routes: dict[str, apigatewayv2.HttpRoute] = {}
-        for route in self.routes:
+        for route in self._parsed_routes:
             # One integration per function, shared by the routes it serves.
-            target_path = route.target.node.path
             integration = integrations.setdefault(
-                target_path,
+                route.target.node.path,
                 _LambdaProxyIntegration(f"Integration{len(integrations) + 1}", route.target),
             )
             (http_route,) = self.api.add_routes(
                 path=route.path,
                 methods=[apigatewayv2.HttpMethod[route.method]],
                 integration=integration,
-                authorizer=route_authorizer,
+                authorizer=authorizer,
                 authorization_scopes=list(authorization_scopes) if authorization_scopes else None,
             )
-            self.http_routes[route.key] = http_route
-            if public and public_reason is not None:
+            if public_reason is not None:
                 acknowledge(http_route, AWS_SOLUTIONS, "AwsSolutions-APIG4", public_reason)
+            self._allow_invoke(route, http_route)
+            self.routes[route.key] = http_route
 
-            # grant: API Gateway may invoke the function for this route's method and path
-            # only; the stage is left open as '$default' is the API's one stage.
-            route.target.add_permission(
-                "InvokePermission",
-                scope=http_route,
-                principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
-                source_arn=Stack.of(self).format_arn(
-                    service="execute-api",
-                    resource=self.api.api_id,
-                    resource_name=f"*/{route.arn_method}{route.arn_path}",
-                ),
-            )
+    @property
+    def http_routes(self) -> dict[str, apigatewayv2.HttpRoute]:
+        """Deprecated: the same dict as :attr:`routes`."""
+        return self._deprecated_routes("http_routes")
 
-        # expose
-        self.alarms = api_alarms(self, alarms, stage=self.stage)
+    def _default_stage(self, rate_limit: int, burst_limit: int) -> apigatewayv2.HttpStage:
+        stage = apigatewayv2.HttpStage(
+            self,
+            "DefaultStage",
+            http_api=self.api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigatewayv2.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
+            detailed_metrics_enabled=True,
+        )
+        # Access logs through the stage's CloudFormation properties: HttpStage's own
+        # access_log_settings takes an aws_apigateway.AccessLogFormat, and loading the REST
+        # API module for one JSON string would cost every HTTP API user its import time.
+        cfn_stage = cast(apigatewayv2.CfnStage, stage.node.default_child)
+        cfn_stage.access_log_settings = apigatewayv2.CfnStage.AccessLogSettingsProperty(
+            destination_arn=self.access_log_group.log_group_arn,
+            format=json.dumps(_ACCESS_LOG_FIELDS, separators=(",", ":")),
+        )
+        return stage
+
+    def _allow_invoke(self, route: Route, http_route: apigatewayv2.HttpRoute) -> None:
+        # API Gateway may invoke the function for this route's method and path only; the
+        # stage is left open as '$default' is the API's one stage.
+        route.target.add_permission(
+            "InvokePermission",
+            scope=http_route,
+            principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            source_arn=Stack.of(self).format_arn(
+                service="execute-api",
+                resource=self.api.api_id,
+                resource_name=f"*/{route.arn_method}{route.arn_path}",
+            ),
+        )
 
     def _check_no_authorized_any_route(self) -> None:
         # An ANY route also matches the preflight, which browsers send without credentials:
         # the route's authorizer would refuse it before API Gateway's CORS answer.
-        for route in self.routes:
+        for route in self._parsed_routes:
             if route.method == "ANY":
                 raise fail(
                     self,
@@ -231,17 +220,15 @@ class HttpApiEndpoint(Construct):
     def _cors(self, origins: Sequence[str] | None) -> apigatewayv2.CorsPreflightOptions | None:
         if origins is None:
             return None
-        methods = {route.method for route in self.routes}
-        allowed_methods = (
-            [apigatewayv2.CorsHttpMethod.ANY]
-            if "ANY" in methods
-            else [apigatewayv2.CorsHttpMethod[m] for m in sorted(methods | {"OPTIONS"})]
-        )
+        methods = cors_allowed_methods({route.method for route in self._parsed_routes})
         return apigatewayv2.CorsPreflightOptions(
             allow_origins=list(origins),
-            allow_methods=allowed_methods,
-            allow_headers=list(defaults.CORS_ALLOWED_HEADERS),
+            allow_methods=[apigatewayv2.CorsHttpMethod[m] for m in methods],
+            allow_headers=cors_allowed_headers(),
         )
+
+
+HttpApiEndpoint.__doc__ = f"{HttpApiEndpoint.__doc__}{SHARED_PROPS_DOC}{SHARED_ATTRIBUTES_DOC}"
 
 
 class _LambdaProxyIntegration(apigatewayv2.HttpRouteIntegration):

@@ -14,22 +14,23 @@ from constructs import Construct
 
 from . import defaults
 from ._acknowledge import AWS_SOLUTIONS, acknowledge
-from ._alarms import AlarmOptions, api_alarms
-from ._logs import owned_log_group
-from ._routes import (
-    Route,
-    check_access,
-    check_authorization_scopes,
-    check_cors_origins,
-    check_no_options_route,
-    check_throttling,
-    parse_routes,
+from ._endpoint import (
+    SHARED_ATTRIBUTES_DOC,
+    SHARED_PROPS_DOC,
+    ApiEndpoint,
+    cors_allowed_headers,
+    cors_allowed_methods,
 )
+from ._logs import owned_log_group
+from ._routes import Route
 from ._validation import check_non_empty_string, fail
 from .role import LeastPrivilegeRole
 
 if TYPE_CHECKING:
     from aws_cdk import aws_wafv2 as wafv2
+
+    from ._alarms import AlarmOptions
+    from .function import LambdaFunction
 
 #: API Gateway stage names: letters, digits, hyphens and underscores, at most 128.
 _STAGE_NAME_PATTERN = r"[A-Za-z0-9_-]{1,128}"
@@ -50,7 +51,7 @@ _LOG_WRITE_ACTIONS: Final = (
 )
 
 
-class RestApiEndpoint(Construct):
+class RestApiEndpoint(ApiEndpoint):
     """An API Gateway REST API that routes ``"METHOD /path"`` keys to Lambda functions.
 
     Every route is a Lambda proxy integration whose invoke permission names that route's
@@ -62,31 +63,12 @@ class RestApiEndpoint(Construct):
 
     Parameters
     ----------
-    routes:
-        ``{"METHOD /path": function}``, e.g. ``{"POST /orders": create, "GET
-        /orders/{order_id}": read}``. Methods: ``GET POST PUT PATCH DELETE HEAD OPTIONS ANY``
-        (uppercase). Paths start with ``/``; segments are literals, ``{param}``, or a greedy
-        ``{proxy+}`` as the last segment. Targets are any ``aws_lambda.IFunction``: a
-        ``Function``, a ``Version``, an ``Alias`` or an imported function
-        (``Function.from_function_attributes(..., same_environment=True)``). Required.
-    authorizer:
-        A Cognito user pool, token or request authorizer used by every route; the method's
-        authorization type is taken from it. Default: none, every route is authorized with
-        AWS IAM (SigV4): callers need ``execute-api:Invoke`` on the route.
-    public, public_reason:
-        ``public=True`` lets anonymous callers in on every route; it needs a non-empty
-        ``public_reason``, which is recorded as the acknowledgment of cdk-nag's
-        unauthenticated-API findings, and no ``authorizer``. Default: ``False``.
-    throttling_rate_limit, throttling_burst_limit:
-        Stage-wide steady requests per second (1..10000) and burst (1..5000). Default: 100
-        and 50 (:data:`constructs_lib.defaults.API_THROTTLING_RATE_LIMIT`, ``..._BURST_LIMIT``).
-    cors_allowed_origins:
-        Origins answered by a CORS preflight (an unauthenticated ``OPTIONS`` mock method on
-        every route's resource, which invokes nothing); ``["*"]`` alone or specific origins.
-        The functions add the CORS headers of actual responses themselves. Default: none, no
-        CORS; ``OPTIONS`` routes are then yours to define.
-    access_log_retention:
-        Retention of the access log group; never ``INFINITE``. Default: one month.
+    The props shared with :class:`~constructs_lib.http_api.HttpApiEndpoint` (listed below),
+    where ``authorizer`` is a Cognito user pool, token or request authorizer
+    (``aws_apigateway``); the method's authorization type is taken from it. CORS preflights
+    are unauthenticated ``OPTIONS`` mock methods on every route's resource; the functions
+    add the CORS headers of actual responses themselves. And:
+
     execution_log_retention:
         Retention of the execution log group ``API-Gateway-Execution-Logs_<api-id>/<stage>``,
         which this construct creates (otherwise API Gateway would create it with no
@@ -106,25 +88,19 @@ class RestApiEndpoint(Construct):
     web_acl_arn:
         ARN of a regional AWS WAF web ACL to associate with the stage. Default: none (the
         missing WAF is acknowledged on the stage, naming the compensating controls).
-    description:
-        API description. Default: none.
-    alarms:
-        :class:`~constructs_lib.AlarmOptions`. Default: alarms on the stage's
-        ``ServerErrorRate`` (5 % of requests) and ``Latency`` (p99 at 3 s).
 
     Attributes
     ----------
-    api: ``aws_apigateway.RestApi``
-    stage: ``aws_apigateway.Stage``
-    url: str, the stage's invoke URL (``https://<id>.execute-api.<region>.amazonaws.com/prod/``)
-    routes: the parsed routes (``list[Route]``)
-    methods: ``dict`` of route key (``"GET /orders/{order_id}"``) to ``aws_apigateway.Method``
-    access_log_group, execution_log_group: ``aws_logs.LogGroup``
+    The attributes shared with :class:`~constructs_lib.http_api.HttpApiEndpoint` (listed
+    below): ``api`` is an ``aws_apigateway.RestApi``, ``stage`` an ``aws_apigateway.Stage``,
+    ``url`` ``https://<id>.execute-api.<region>.amazonaws.com/prod/``, ``routes`` values
+    ``aws_apigateway.Method``. And:
+
+    execution_log_group: ``aws_logs.LogGroup``
     request_validator: ``aws_apigateway.RequestValidator``
     account_logging_role: :class:`LeastPrivilegeRole` or None
     account: ``aws_apigateway.CfnAccount`` or None
     web_acl_association: ``aws_wafv2.CfnWebACLAssociation`` or None
-    alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
     """
 
     def __init__(
@@ -132,7 +108,7 @@ class RestApiEndpoint(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        routes: Mapping[str, lambda_.IFunction],
+        routes: Mapping[str, lambda_.IFunction | LambdaFunction],
         authorizer: apigateway.IAuthorizer | None = None,
         authorization_scopes: Sequence[str] | None = None,
         public: bool = False,
@@ -141,32 +117,74 @@ class RestApiEndpoint(Construct):
         throttling_burst_limit: int = defaults.API_THROTTLING_BURST_LIMIT,
         cors_allowed_origins: Sequence[str] | None = None,
         access_log_retention: logs.RetentionDays | None = None,
+        description: str | None = None,
+        alarms: AlarmOptions | None = None,
         execution_log_retention: logs.RetentionDays | None = None,
         stage_name: str = defaults.REST_API_STAGE_NAME,
         create_account_logging_role: bool = True,
         web_acl_arn: str | None = None,
-        description: str | None = None,
-        alarms: AlarmOptions | None = None,
     ) -> None:
-        super().__init__(scope, construct_id)
+        super().__init__(
+            scope,
+            construct_id,
+            routes=routes,
+            authorizer=authorizer,
+            authorization_scopes=authorization_scopes,
+            public=public,
+            public_reason=public_reason,
+            throttling_rate_limit=throttling_rate_limit,
+            throttling_burst_limit=throttling_burst_limit,
+            cors_allowed_origins=cors_allowed_origins,
+            access_log_retention=access_log_retention,
+            alarms=alarms,
+        )
 
         # validate
-        self.routes: list[Route] = parse_routes(self, "routes", routes)
-        check_access(self, authorizer=authorizer, public=public, public_reason=public_reason)
-        check_authorization_scopes(self, authorization_scopes, authorizer)
-        check_throttling(self, throttling_rate_limit, throttling_burst_limit)
-        check_cors_origins(self, cors_allowed_origins)
         self._check_stage_name(stage_name)
         if web_acl_arn is not None:
             check_non_empty_string(self, "web_acl_arn", web_acl_arn)
-        if cors_allowed_origins is not None:
-            check_no_options_route(self, self.routes)
 
         # build
-        self.access_log_group = owned_log_group(
-            self, "AccessLogs", retention=access_log_retention, prop="access_log_retention"
+        self.api = self._rest_api(
+            description, stage_name, throttling_rate_limit, throttling_burst_limit
         )
-        self.api = apigateway.RestApi(
+        self.stage: apigateway.Stage = self.api.deployment_stage
+        self.url: str = self.api.url
+        self.execution_log_group = self._execution_log_group(stage_name, execution_log_retention)
+        self.request_validator = self.api.add_request_validator(
+            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        )
+
+        # wire
+        authorization = apigateway.MethodOptions(
+            authorization_type=self._authorization_type(authorizer, public),
+            authorizer=authorizer,
+            authorization_scopes=list(authorization_scopes) if authorization_scopes else None,
+            request_validator=self.request_validator,
+        )
+        for route in self._parsed_routes:
+            self.routes[route.key] = self._add_route(route, authorization, public_reason)
+        if cors_allowed_origins is not None:
+            self._add_cors_preflights(list(cors_allowed_origins))
+        self.web_acl_association = self._protect_stage(
+            web_acl_arn, public, public_reason, throttling_rate_limit, throttling_burst_limit
+        )
+
+        # grant: API Gateway's account role writes to this API's two log groups only
+        self._set_up_account_logging(create_account_logging_role)
+
+        # expose
+        self._add_alarms()
+
+    @property
+    def methods(self) -> dict[str, apigateway.Method]:
+        """Deprecated: the same dict as :attr:`routes`."""
+        return self._deprecated_routes("methods")
+
+    def _rest_api(
+        self, description: str | None, stage_name: str, rate_limit: int, burst_limit: int
+    ) -> apigateway.RestApi:
+        return apigateway.RestApi(
             self,
             "Api",
             description=description,
@@ -187,8 +205,8 @@ class RestApiEndpoint(Construct):
                     status=True,
                     user=True,
                 ),
-                throttling_rate_limit=throttling_rate_limit,
-                throttling_burst_limit=throttling_burst_limit,
+                throttling_rate_limit=rate_limit,
+                throttling_burst_limit=burst_limit,
                 tracing_enabled=True,
                 logging_level=apigateway.MethodLoggingLevel.INFO,
                 # Request and response bodies can hold personal data and secrets.
@@ -196,41 +214,17 @@ class RestApiEndpoint(Construct):
                 metrics_enabled=True,
             ),
         )
-        self.stage: apigateway.Stage = self.api.deployment_stage
-        self.url: str = self.api.url
-        self.execution_log_group = self._execution_log_group(stage_name, execution_log_retention)
-        self.request_validator = self.api.add_request_validator(
-            "RequestValidator", validate_request_body=True, validate_request_parameters=True
-        )
 
-        # wire
-        authorization = apigateway.MethodOptions(
-            authorization_type=self._authorization_type(authorizer, public),
-            authorizer=authorizer,
-            authorization_scopes=list(authorization_scopes) if authorization_scopes else None,
-            request_validator=self.request_validator,
-        )
-        self.methods: dict[str, apigateway.Method] = {
-            route.key: self._add_route(route, authorization, public_reason) for route in self.routes
-        }
-        if cors_allowed_origins is not None:
-            self._add_cors_preflights(list(cors_allowed_origins))
-        self.web_acl_association = self._protect_stage(
-            web_acl_arn, public, public_reason, throttling_rate_limit, throttling_burst_limit
-        )
-
-        # grant: API Gateway's account role writes to this API's two log groups only
+    def _set_up_account_logging(self, create: bool) -> None:
         self.account_logging_role: LeastPrivilegeRole | None = None
         self.account: apigateway.CfnAccount | None = None
-        if create_account_logging_role:
-            account_logging = _AccountLogging.of(self)
-            account_logging.allow_writing_to([self.execution_log_group, self.access_log_group])
-            self.account_logging_role = account_logging.role
-            self.account = account_logging.account
-            self.stage.node.add_dependency(account_logging.account)
-
-        # expose
-        self.alarms = api_alarms(self, alarms, stage=self.stage)
+        if not create:
+            return
+        account_logging = _AccountLogging.of(self)
+        account_logging.allow_writing_to([self.execution_log_group, self.access_log_group])
+        self.account_logging_role = account_logging.role
+        self.account = account_logging.account
+        self.stage.node.add_dependency(account_logging.account)
 
     def _check_stage_name(self, stage_name: str) -> None:
         if not isinstance(stage_name, str) or not re.fullmatch(_STAGE_NAME_PATTERN, stage_name):
@@ -322,15 +316,13 @@ class RestApiEndpoint(Construct):
         # unauthenticated mock integrations that return CORS headers and invoke nothing
         # (cdk-nag does not flag OPTIONS methods).
         methods_of: dict[str, set[str]] = {}
-        for route in self.routes:
+        for route in self._parsed_routes:
             methods_of.setdefault(route.path, set()).add(route.method)
         for path, methods in methods_of.items():
-            # A preflight names the methods the resource serves ('ANY' stands for all).
-            allowed_methods = ["ANY"] if "ANY" in methods else sorted(methods | {"OPTIONS"})
             self.api.root.resource_for_path(path).add_cors_preflight(
                 allow_origins=origins,
-                allow_methods=allowed_methods,
-                allow_headers=list(apigateway.Cors.DEFAULT_HEADERS),
+                allow_methods=cors_allowed_methods(methods),
+                allow_headers=cors_allowed_headers(),
             )
 
     def _protect_stage(
@@ -369,6 +361,9 @@ class RestApiEndpoint(Construct):
             "with a regional AWS WAF web ACL.",
         )
         return None
+
+
+RestApiEndpoint.__doc__ = f"{RestApiEndpoint.__doc__}{SHARED_PROPS_DOC}{SHARED_ATTRIBUTES_DOC}"
 
 
 class _AccountLogging(Construct):

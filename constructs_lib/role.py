@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import jsii
 from aws_cdk import Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -13,6 +14,7 @@ from ._acknowledge import acknowledge_unscoped_resources
 from ._validation import fail
 
 
+@jsii.implements(iam.IGrantable)
 class LeastPrivilegeRole(Construct):
     """An IAM role with no AWS managed policy and no wildcard grants.
 
@@ -24,15 +26,18 @@ class LeastPrivilegeRole(Construct):
     description:
         Role description. Default: none.
     permissions_boundary:
-        A managed policy applied as permissions boundary to every IAM role under
-        ``scope`` (through aws-cdk's ``PermissionsBoundary`` aspect), which covers every
-        role this library creates there. Default: none.
+        A managed policy set as the permissions boundary of this role (and of no other).
+        To bound every role of a stack, the ones the library's other constructs create
+        included, call :func:`apply_permissions_boundary` on the stack. Default: none.
 
     Attributes
     ----------
     role:
         The ``iam.Role``. Grants from other constructs (``table.grant_read_data(role)``)
         land on its default inline policy.
+    grant_principal:
+        The role, so that the construct itself can be passed where aws-cdk takes an
+        ``IGrantable`` (``table.grant_read_data(least_privilege_role)``).
     """
 
     def __init__(
@@ -47,10 +52,18 @@ class LeastPrivilegeRole(Construct):
         super().__init__(scope, construct_id)
         principal = self._principal(assumed_by)
 
-        self.role = iam.Role(self, "Role", assumed_by=principal, description=description)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=principal,
+            description=description,
+            permissions_boundary=permissions_boundary,
+        )
 
-        if permissions_boundary is not None:
-            iam.PermissionsBoundary.of(scope).apply(permissions_boundary)
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """The role: grants given to this construct land on its default policy."""
+        return self.role
 
     def allow(
         self,
@@ -128,3 +141,14 @@ def check_actions(scope: Construct, actions: Sequence[str]) -> None:
                 "allowed: explicit 'service:Action' names; wildcards such as '*', "
                 "'service:*' or 'service:Get*' are refused",
             )
+
+
+def apply_permissions_boundary(scope: Construct, boundary: iam.IManagedPolicy) -> None:
+    """Set ``boundary`` as the permissions boundary of every IAM role under ``scope``.
+
+    Covers the roles this library creates inside its constructs (functions, workflows, the
+    API Gateway logging role) and any other role under ``scope``, through aws-cdk's
+    ``PermissionsBoundary`` aspect. Call it on the stack (or app) whose roles must be bounded;
+    the library never applies a boundary beyond a role it was asked to.
+    """
+    iam.PermissionsBoundary.of(scope).apply(boundary)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_events as events
@@ -14,17 +14,15 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import defaults
-from ._acknowledge import AWS_SOLUTIONS, acknowledge, nag_resource_name
+from ._acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_wildcard_resource
 from ._alarms import AlarmOptions, s3_trigger_alarms
-from ._queues import failure_queue
-from ._validation import (
-    BUCKET_MEMBERS,
-    FUNCTION_MEMBERS,
-    check_duration,
-    check_int_range,
-    check_interface,
-    fail,
-)
+from ._deprecation import renamed_prop
+from ._interfaces import bucket_of, function_of
+from ._validation import check_duration, check_int_range, fail
+from .queues import failure_queue
+
+if TYPE_CHECKING:
+    from .function import LambdaFunction
 
 #: What the function may do with the objects under the prefix.
 OBJECT_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
@@ -45,7 +43,8 @@ class S3Trigger(Construct):
     Parameters
     ----------
     function:
-        Any ``aws_lambda.IFunction`` (function, alias, imported function). Required. The
+        Any ``aws_lambda.IFunction`` (function, alias, imported function) or a
+        :class:`LambdaFunction` (its ``invoke_target``). Required. The
         function receives EventBridge ``Object Created`` events
         (``event["detail"]["bucket"]["name"]``, ``event["detail"]["object"]["key"]``).
     bucket:
@@ -58,13 +57,16 @@ class S3Trigger(Construct):
         construct cannot change an imported bucket.
     prefix, suffix:
         Object key prefix / suffix to match (e.g. ``"uploads/"``, ``".json"``). Default:
-        every key. ``*`` is not allowed in either.
+        every key. ``*`` is refused in either, and a prefix starting with ``/`` (an object
+        uploaded as ``s3://bucket/uploads/a.json`` has the key ``uploads/a.json``).
     retry_attempts:
         EventBridge delivery retries, 0..185. Default: 8.
     max_event_age:
         60 seconds..24 hours. Default: 1 hour.
-    on_failure_queue:
-        Default: a new SQS queue, SQS-encrypted, TLS-only, 14 days' retention, retained.
+    dead_letter_queue:
+        Where events go that the function did not accept after the retries. Default: a new
+        SQS queue, SQS-encrypted, TLS-only, 14 days' retention, retained. (Called
+        ``on_failure_queue`` before; that name still works for one release and warns.)
     alarms:
         :class:`~constructs_lib.AlarmOptions`. Default: alarms on the rule's
         ``FailedInvocations`` and ``DeadLetterQueueMessages``.
@@ -77,8 +79,8 @@ class S3Trigger(Construct):
     dead_letter_queue: ``aws_sqs.IQueue``
     alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
 
-    The function may read (``s3:GetObject``, ``s3:GetObjectVersion``) the objects under
-    ``prefix`` and nothing else in the bucket.
+    The function may read (``s3:GetObject``, ``s3:GetObjectVersion``) the objects whose keys
+    match ``<prefix>*<suffix>`` and nothing else in the bucket.
     """
 
     def __init__(
@@ -86,22 +88,26 @@ class S3Trigger(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        function: lambda_.IFunction,
+        function: lambda_.IFunction | LambdaFunction,
         bucket: s3.IBucket | None = None,
         prefix: str | None = None,
         suffix: str | None = None,
         retry_attempts: int = defaults.TRIGGER_RETRY_ATTEMPTS,
         max_event_age: Duration | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
         on_failure_queue: sqs.IQueue | None = None,
         alarms: AlarmOptions | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        dead_letter_queue = renamed_prop(
+            self, "on_failure_queue", on_failure_queue, "dead_letter_queue", dead_letter_queue
+        )
         max_event_age = max_event_age or Duration.seconds(defaults.TRIGGER_MAX_EVENT_AGE_SECONDS)
 
         # validate
-        check_interface(self, "function", function, FUNCTION_MEMBERS, "an aws_lambda.IFunction")
+        function = function_of(self, "function", function)
         if bucket is not None:
-            check_interface(self, "bucket", bucket, BUCKET_MEMBERS, "an aws_s3.IBucket")
+            bucket = bucket_of(self, "bucket", bucket)
         self._check_key_part("prefix", prefix)
         self._check_key_part("suffix", suffix)
         check_int_range(
@@ -117,22 +123,13 @@ class S3Trigger(Construct):
             self.access_logs_bucket = self._access_logs_bucket()
             bucket = self._secure_bucket(self.access_logs_bucket)
         self.bucket: s3.IBucket = bucket
-        self.dead_letter_queue: sqs.IQueue = on_failure_queue or failure_queue(
+        self.dead_letter_queue: sqs.IQueue = dead_letter_queue or failure_queue(
             self, "DeadLetterQueue", holds="object-created events the function did not accept"
         )
 
         # wire
         _send_object_events_to_eventbridge(self.bucket)
-        self.rule = events.Rule(
-            self,
-            "ObjectCreated",
-            description=f"Objects created in the bucket under {prefix or '/'}",
-            event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created"],
-                detail=self._detail_pattern(prefix, suffix),
-            ),
-        )
+        self.rule = self._object_created_rule(prefix, suffix)
         self.rule.add_target(
             targets.LambdaFunction(
                 function,
@@ -142,9 +139,27 @@ class S3Trigger(Construct):
             )
         )
 
-        # grant: read the objects under the prefix, nothing else. GetObjectVersion lets the
-        # function read the very version whose creation it was told about, not a newer one.
-        key_pattern = f"{prefix or ''}*"
+        # grant
+        self._grant_object_read(function, f"{prefix or ''}*{suffix or ''}")
+
+        # expose
+        self.alarms = s3_trigger_alarms(self, alarms, rule=self.rule, queue=self.dead_letter_queue)
+
+    def _object_created_rule(self, prefix: str | None, suffix: str | None) -> events.Rule:
+        return events.Rule(
+            self,
+            "ObjectCreated",
+            description=f"Objects created in the bucket matching {prefix or ''}*{suffix or ''}",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail=self._detail_pattern(prefix, suffix),
+            ),
+        )
+
+    def _grant_object_read(self, function: lambda_.IFunction, key_pattern: str) -> None:
+        # Read the objects the rule matches, nothing else. GetObjectVersion lets the function
+        # read the very version whose creation it was told about, not a newer one.
         iam.Grant.add_to_principal(
             grantee=function,
             actions=list(OBJECT_READ_ACTIONS),
@@ -154,16 +169,20 @@ class S3Trigger(Construct):
             self.bucket.encryption_key.grant_decrypt(function)
         self._acknowledge_object_read(function, key_pattern)
 
-        # expose
-        self.alarms = s3_trigger_alarms(
-            self, alarms, rule=self.rule, dead_letter_queue=self.dead_letter_queue
-        )
-
     def _check_key_part(self, prop: str, value: str | None) -> None:
         if value is None or Token.is_unresolved(value):
             return
         if not isinstance(value, str) or not value or "*" in value:
             raise fail(self, prop, value, "allowed: a non-empty literal key part without '*'")
+        if prop == "prefix" and value.startswith("/"):
+            raise fail(
+                self,
+                prop,
+                value,
+                "allowed: a prefix without a leading '/': an object uploaded as "
+                "'s3://bucket/uploads/a.json' has the key 'uploads/a.json', so this prefix "
+                f"would match none of them (write {value.lstrip('/')!r})",
+            )
 
     def _detail_pattern(self, prefix: str | None, suffix: str | None) -> dict[str, object]:
         detail: dict[str, object] = {"bucket": {"name": [self.bucket.bucket_name]}}
@@ -240,15 +259,11 @@ class S3Trigger(Construct):
         role = function.role
         if not isinstance(role, iam.Role):
             return
-        resource = nag_resource_name(self, self.bucket.arn_for_objects(key_pattern))
-        if resource is None:
-            return
-        acknowledge(
+        acknowledge_wildcard_resource(
             role,
-            AWS_SOLUTIONS,
-            f"AwsSolutions-IAM5[Resource::{resource}]",
-            "s3:GetObject and s3:GetObjectVersion only, on the objects under the trigger's "
-            f"key prefix '{key_pattern}': the function reads the objects whose creation "
+            self.bucket.arn_for_objects(key_pattern),
+            "s3:GetObject and s3:GetObjectVersion only, on the objects whose keys match the "
+            f"trigger's pattern '{key_pattern}': the function reads the objects whose creation "
             "triggers it, whose keys are not known in advance.",
         )
 

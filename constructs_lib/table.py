@@ -8,6 +8,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
+from . import defaults
 from ._alarms import AlarmOptions, table_alarms
 from ._validation import check_non_empty_string, check_one_of, fail
 
@@ -64,7 +65,7 @@ class DynamoTable(Construct):
         time_to_live_attribute: str | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         encryption_key: kms.IKey | None = None,
-        point_in_time_recovery: bool = True,
+        point_in_time_recovery: bool = defaults.TABLE_POINT_IN_TIME_RECOVERY,
         table_name: str | None = None,
         alarms: AlarmOptions | None = None,
     ) -> None:
@@ -89,9 +90,7 @@ class DynamoTable(Construct):
             self,
             "Table",
             partition_key=dynamodb.Attribute(name=partition_key, type=partition_key_type),
-            sort_key=(
-                dynamodb.Attribute(name=sort_key, type=sort_key_type) if sort_key else None
-            ),
+            sort_key=(dynamodb.Attribute(name=sort_key, type=sort_key_type) if sort_key else None),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             stream=stream,
             time_to_live_attribute=time_to_live_attribute,

@@ -19,7 +19,7 @@ from ._acknowledge import (
 )
 from ._alarms import AlarmOptions, workflow_alarms
 from ._logs import owned_log_group
-from ._template import drop_dependency_enforced_by_reference
+from ._template import drop_dependency_enforced_by_reference, when_references_resolve
 from ._validation import check_duration, fail
 from .role import LeastPrivilegeRole
 
@@ -36,7 +36,7 @@ class Workflow(Construct):
         Default: ``StateMachineType.STANDARD``.
     timeout:
         Whole-execution timeout; 1 second..1 year for STANDARD, ..5 minutes for EXPRESS.
-        Default: 15 minutes.
+        Default: 15 minutes for STANDARD, 5 minutes (the limit) for EXPRESS.
     log_retention:
         Retention of the workflow's own log group; never ``INFINITE``. Default: one month.
     tracing:
@@ -76,22 +76,26 @@ class Workflow(Construct):
         state_machine_type: sfn.StateMachineType = sfn.StateMachineType.STANDARD,
         timeout: Duration | None = None,
         log_retention: logs.RetentionDays | None = None,
-        tracing: bool = True,
+        tracing: bool = defaults.WORKFLOW_TRACING,
         state_machine_name: str | None = None,
         comment: str | None = None,
         alarms: AlarmOptions | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        timeout = timeout or Duration.seconds(defaults.WORKFLOW_TIMEOUT_SECONDS)
+        # The default and the allowed range depend on the type: express workflows stop at 5 min.
+        default_seconds, limits = (
+            (
+                defaults.EXPRESS_WORKFLOW_TIMEOUT_SECONDS,
+                defaults.EXPRESS_WORKFLOW_TIMEOUT_RANGE_SECONDS,
+            )
+            if state_machine_type == sfn.StateMachineType.EXPRESS
+            else (defaults.WORKFLOW_TIMEOUT_SECONDS, defaults.WORKFLOW_TIMEOUT_RANGE_SECONDS)
+        )
+        timeout = timeout or Duration.seconds(default_seconds)
 
         # validate
         if not hasattr(definition, "start_state") or not hasattr(definition, "end_states"):
             raise fail(self, "definition", definition, "allowed: an aws_stepfunctions.IChainable")
-        limits = (
-            defaults.EXPRESS_WORKFLOW_TIMEOUT_RANGE_SECONDS
-            if state_machine_type == sfn.StateMachineType.EXPRESS
-            else defaults.WORKFLOW_TIMEOUT_RANGE_SECONDS
-        )
         check_duration(self, "timeout", timeout, *limits)
 
         # build
@@ -120,8 +124,13 @@ class Workflow(Construct):
 
         # grant: what the tasks need beyond the statements aws-cdk adds for them
         self._grant_encrypted_topic_publishes(definition)
+        self._acknowledge_grants()
 
-        # grant: aws-cdk added the logging, tracing and task statements to the role
+        # expose
+        self.alarms = workflow_alarms(self, alarms, state_machine=self.state_machine)
+
+    def _acknowledge_grants(self) -> None:
+        """Acknowledge the '*' statements aws-cdk wrote for logging, tracing and the tasks."""
         acknowledge_unscoped_resources(
             self.role,
             "Only the CloudWatch Logs log-delivery actions (logs:CreateLogDelivery, "
@@ -130,10 +139,7 @@ class Workflow(Construct):
             "actions are granted on '*': neither service offers resource-level permissions "
             "for them, and Step Functions needs them to deliver logs and traces.",
         )
-        self._acknowledge_task_grants()
-
-        # expose
-        self.alarms = workflow_alarms(self, alarms, state_machine=self.state_machine)
+        when_references_resolve(self, self._acknowledge_task_grants)
 
     def _grant_encrypted_topic_publishes(self, definition: sfn.IChainable) -> None:
         """Grant the KMS actions an SNS publish needs on each encrypted topic a task uses.
@@ -158,6 +164,7 @@ class Workflow(Construct):
         ``LambdaInvoke`` grants ``lambda:InvokeFunction`` on the function's ARN and on
         ``<function ARN>:*`` so that a task may name a version or alias of that function;
         ``SqsSendMessage`` grants ``kms:GenerateDataKey*`` on the key of an encrypted queue.
+        Read once references are resolved: a function of another stack is named by an import.
         """
         policy = self.role.node.try_find_child("DefaultPolicy")
         if not isinstance(policy, iam.Policy):
@@ -178,19 +185,22 @@ class Workflow(Construct):
                     "generates a data key with the sender's permissions. Scoped to that key.",
                 )
 
-    def _acknowledge_function_versions(self, names: list[str | None]) -> None:
+    def _acknowledge_function_versions(self, names: list[str]) -> None:
         for name in names:
-            # Only '<Function.Arn>:*', the qualified ARNs of one function of this stack.
-            if name is None or not (name.startswith("<") and name.endswith(".Arn>:*")):
+            # Only '<function ARN>:*' beside that same function ARN in the statement: the
+            # qualified ARNs (versions, aliases) of one function, however it is referenced.
+            function_arn = name.removesuffix(":*")
+            if function_arn == name or function_arn not in names or "*" in function_arn:
                 continue
             acknowledge(
                 self.role,
                 AWS_SOLUTIONS,
                 f"AwsSolutions-IAM5[Resource::{name}]",
                 f"lambda:InvokeFunction on the versions and aliases of one function "
-                f"({name.removesuffix(':*')}) that a task of this workflow invokes; no "
-                "other function is covered.",
+                f"({function_arn}) that a task of this workflow invokes; no other function "
+                "is covered.",
             )
+
 
 def _published_topic_arn(state: sfn.State) -> str | None:
     """The ``TopicArn`` of an SNS publish task (JSONPath or JSONata), else None."""

@@ -14,8 +14,10 @@ processes), and the events between services really flow::
 
 Public surface: ``start_emulator`` (``launch_emulator``/``stop_emulator``), ``Emulator``,
 ``deploy_stack`` -> ``DeployedStack``, ``invoke_function`` -> ``FunctionResult``,
-``http_request``, ``wait_for``, ``wait_for_execution``, ``wait_for_item``; ``python -m
-emulator.demo`` walks through OrdersSample. The server and all glue live in a child
+``http_request`` (optionally SigV4-signed), ``create_user_pool``, ``add_app_client``,
+``create_user``, ``sign_in``, ``wait_for``, ``wait_for_execution``, ``wait_for_item``,
+``read_permissions_report`` (what each role of a stack was granted, used and denied);
+``python -m emulator.demo`` walks through OrdersSample. The server and all glue live in a child
 process (``emulator.moto_process``, ``emulator.glue``); nothing here patches the caller's
 moto.
 
@@ -26,8 +28,8 @@ What is emulated (moto 5.2.5 and the glue named in parentheses)
 - Lambda: Python handlers from the deployed zip, run in warm sandbox processes (one
   cold start per sandbox, module state kept between invocations, more sandboxes for
   concurrent calls) with the function's environment, ``AWS_ENDPOINT_URL`` pointing at the
-  emulator and dummy credentials; results and errors as the Invoke API returns them
-  (``FunctionError: Unhandled``, ``errorType`` = exception class name,
+  emulator and temporary credentials of its execution role; results and errors as the
+  Invoke API returns them (``FunctionError: Unhandled``, ``errorType`` = exception class name,
   ``Sandbox.Timedout`` past the timeout, ``Runtime.ImportModuleError``);
   ``InvocationType=Event`` with two retries, then the ``DeadLetterConfig`` queue or topic;
   logs (START/END/REPORT) to CloudWatch Logs (the ``LoggingConfig`` group) and the server
@@ -58,19 +60,60 @@ What is emulated (moto 5.2.5 and the glue named in parentheses)
   the stack outputs) through Lambda proxy integrations: route/resource matching as API
   Gateway does it, proxy events (HTTP API payload 2.0 or 1.0, REST format), responses,
   API Gateway's 403/404/500/502 answers.
+- API authorization before the function runs (``authorizers``, ``execute_api_iam``): REST
+  Cognito user-pool authorizers (ID token; access token with the method's scopes) and
+  HTTP JWT authorizers (issuer, audience or ``client_id``, scopes) check the RS256
+  signature against the pool's keys and ``exp``/``nbf``/``iat``, and answer 401
+  ``Unauthorized`` as API Gateway does; the claims reach the function in
+  ``requestContext.authorizer``. ``AWS_IAM`` methods and routes take a SigV4 signature
+  from an IAM user's key or an assumed role's credentials, whose identity policies must
+  allow ``execute-api:Invoke`` on the route's ARN (403 otherwise).
+- Cognito: ``AWS::Cognito::UserPool`` and ``UserPoolClient`` become moto pools and clients:
+  users, ``InitiateAuth`` (``USER_PASSWORD_AUTH``), RS256 tokens with Cognito's issuer,
+  signed with a key of the pool's own (not the one moto ships) that its JWKS publishes
+  (``cognito``).
 - Moto's own delivery: S3 notifications straight to Lambda/SQS/SNS, SNS subscriptions
   (Lambda, SQS), SQS and Kinesis event source mappings; these run synchronously inside the
   sending request (AWS delivers them asynchronously).
 
+- IAM and KMS permissions of the stack's roles (``iam_enforcement``, ``iam_policies``,
+  ``iam_requests``): functions call with their execution role's temporary credentials
+  (from the emulated STS), Step Functions' integrations with the state machine's role.
+  Every call made with a role's credentials is evaluated, before moto serves it, against
+  the role's inline and managed policies on the request's real resource ARN (table,
+  index, stream, topic, queue, object, bucket, state machine, function and qualifier, key,
+  log group and stream, event bus, parameter; ``*`` for X-Ray, CloudWatch metrics and
+  calls whose resource ``iam_requests`` does not name): explicit deny, allow,
+  ``Action``/``NotAction``, ``Resource``/``NotResource`` wildcards, the string, ARN and
+  boolean condition operators. A call on a topic, queue, bucket or table encrypted with
+  a customer-managed key also needs the KMS actions the service makes for the caller
+  (SNS Publish and SQS SendMessage: ``kms:GenerateDataKey`` + ``kms:Decrypt``;
+  ReceiveMessage, S3 GetObject, DynamoDB: ``kms:Decrypt``; S3 PutObject:
+  ``kms:GenerateDataKey``), allowed by the key policy or, when it delegates to the
+  account, by an identity policy. Denials are answered as each service answers them
+  (``AccessDeniedException``, SNS ``AuthorizationError``/``KMSAccessDenied``, S3
+  ``AccessDenied``...), with AWS's message naming the caller, action and resource. API
+  Gateway and EventBridge invoke a function only if its ``AWS::Lambda::Permission``
+  (principal and ``SourceArn``) allows it; the stream poller, on-failure destinations,
+  dead-letter sends and Lambda's own log writes use the function's role. Every decision
+  feeds the permissions report (``/_emulator/permissions``, ``permissions_report``).
+  ``EMULATOR_IAM=off`` in the environment of ``start_emulator``'s caller turns it off.
+
 What is not emulated
 --------------------
-- IAM: policies are stored, never enforced; every call is allowed. KMS encryption is
-  accepted and not applied.
-- API Gateway authorizers (JWT, Cognito, Lambda, IAM), API keys, request validators,
-  throttling, non-proxy integrations: requests reach the function without them.
+- IAM: requests signed with any credentials other than a role's (the user driving the
+  emulator, the deployment) are not checked; resource policies of queues, topics and
+  buckets (placeholders, see below), permission boundaries, session policies, service
+  control policies, condition operators other than the string, ARN and boolean ones,
+  and the global condition keys of a request (only ``aws:SourceArn``/``aws:SourceAccount``
+  of a service invoking a function are set). KMS encryption is checked, not applied.
+- API Gateway Lambda authorizers (such routes refuse every request with a 500), API keys,
+  resource policies, request validators, throttling, non-proxy integrations; the IAM
+  policy check of ``AWS_IAM`` routes ignores conditions (fail closed), permissions
+  boundaries and SCPs.
 - Resource types moto has no model for (e.g. ``AWS::ApiGateway::Account``,
   ``AWS::S3::BucketPolicy``, ``AWS::SQS::QueuePolicy``, ``AWS::SNS::TopicPolicy``,
-  ``AWS::Cognito::*``, ``AWS::ApiGateway::Authorizer``, ``AWS::CloudWatch::Alarm``,
+  Cognito types other than pools and clients, ``AWS::CloudWatch::Alarm``,
   ``AWS::Lambda::EventInvokeConfig``) become named placeholders with nothing behind them;
   ``DeployedStack.not_emulated`` lists them (``unsupported_resources``).
 - Lambda: non-Python runtimes (so the Node.js handlers aws-cdk-lib bundles, e.g. for
@@ -100,8 +143,13 @@ from emulator.deploy import DeployedStack, DeployError, deploy_stack
 from emulator.flows import (
     FunctionResult,
     HttpResponse,
+    add_app_client,
+    create_user,
+    create_user_pool,
     http_request,
     invoke_function,
+    read_permissions_report,
+    sign_in,
     structured_log_records,
     wait_for,
     wait_for_execution,
@@ -122,10 +170,15 @@ __all__ = [
     "EmulatorStartError",
     "FunctionResult",
     "HttpResponse",
+    "add_app_client",
+    "create_user",
+    "create_user_pool",
     "deploy_stack",
     "http_request",
     "invoke_function",
     "launch_emulator",
+    "read_permissions_report",
+    "sign_in",
     "start_emulator",
     "stop_emulator",
     "structured_log_records",

@@ -4,16 +4,28 @@
 synthesized stack (default ``cdk.out``, stack ``OrdersSample``) into a fresh emulator and
 drives every flow, printing what happens and how long it takes:
 
-1. the HTTP API creates an order and reads it back; the REST API creates another; a
+1. README's "Try it": a user is created in the stack's user pool (``admin-create-user``,
+   ``admin-set-user-password``) and signs in (``initiate-auth``, ``USER_PASSWORD_AUTH``),
+   with the pool and client ids read from the stack outputs; with the ID token the HTTP
+   API (``Bearer``) creates an order and reads it back and the REST API creates another; a
    malformed request gets the API's 4xx answer;
-2. each new order's table stream record starts its workflow, whose Lambda tasks, DynamoDB
+2. both APIs answer 401 to a request without a token, with an expired token, with a forged
+   one (signature changed) and with a token of another user pool;
+3. each new order's table stream record starts its workflow, whose Lambda tasks, DynamoDB
    status update and SNS notification run (a queue subscribed to the topic for the demo
    shows the notifications);
-3. an order file uploaded under ``uploads/`` reaches the ingest function through
-   EventBridge; its valid orders are stored and go through the workflow too.
+4. an order file uploaded under ``uploads/`` reaches the ingest function through
+   EventBridge; its valid orders are stored and go through the workflow too;
+5. the failure paths: a poison stream record ends in the stream mapping's on-failure
+   queue, and a failing asynchronous invocation of each function that can fail ends in
+   its dead-letter queue (both sent with the function's role);
+6. the permissions report: for every role of the stack, each granted action used by a
+   flow, explained, or unused, and every denied call; written to
+   ``<CLOUD_ASSEMBLY>/permissions-report.json``.
 
-Exits non-zero if a flow does not complete. The server log (every function's output) is
-kept at ``--log`` (default ``<CLOUD_ASSEMBLY>/emulator-demo.log``).
+Every call runs with IAM and KMS enforced (``emulator.iam_enforcement``). Exits non-zero
+if a flow does not complete or a role of the stack was denied a call. The server log
+(every function's output) is kept at ``--log`` (default ``<CLOUD_ASSEMBLY>/emulator-demo.log``).
 """
 
 from __future__ import annotations
@@ -28,8 +40,12 @@ from typing import Any
 from emulator import (
     DeployedStack,
     Emulator,
+    create_user,
+    create_user_pool,
     deploy_stack,
     http_request,
+    read_permissions_report,
+    sign_in,
     start_emulator,
     structured_log_records,
     wait_for,
@@ -38,6 +54,9 @@ from emulator import (
 
 #: Seconds the demo waits for any one asynchronous outcome.
 FLOW_TIMEOUT_SECONDS = 60.0
+#: README's "Try it" user.
+USERNAME = "me@example.com"
+PASSWORD = "Choose-a-l0ng-passw0rd!"
 
 
 def _order(customer: str, quantity: int) -> dict[str, Any]:
@@ -77,10 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         notifications = _subscribe_queue(emulator, stack.outputs["NotificationTopicArn"])
         try:
-            order_ids = _api_flows(emulator, stack, clock)
+            id_token = _sign_in(emulator, stack, clock)
+            order_ids = _api_flows(emulator, stack, id_token, clock)
+            _refused_tokens(emulator, stack, id_token, clock)
             order_ids += _ingest_flow(emulator, stack, clock)
             _workflow_outcomes(emulator, stack, order_ids, clock)
             _show_notifications(emulator, notifications, len(order_ids), clock)
+            _failure_paths(emulator, stack, clock)
+            _report_permissions(emulator, stack, Path(args.cloud_assembly), clock)
         except (TimeoutError, AssertionError) as failure:
             clock.step(f"FAILED: {failure}")
             return 1
@@ -88,20 +111,70 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _api_flows(emulator: Emulator, stack: DeployedStack, clock: _Clock) -> list[str]:
+def _sign_in(emulator: Emulator, stack: DeployedStack, clock: _Clock) -> str:
+    pool, client = stack.outputs["UserPoolId"], stack.outputs["UserPoolClientId"]
+    create_user(emulator, pool, USERNAME, PASSWORD)
+    clock.step(f"Cognito   admin-create-user + admin-set-user-password {USERNAME} in {pool}")
+    tokens = sign_in(emulator, client, USERNAME, PASSWORD)
+    clock.step(f"Cognito   initiate-auth USER_PASSWORD_AUTH with client {client}: ID token issued")
+    return str(tokens["IdToken"])
+
+
+def _headers(api: str, token: str) -> dict[str, str]:
+    """REST: the Cognito authorizer reads the bare token; HTTP: the JWT authorizer a Bearer."""
+    return {"Authorization": token if api == "RestApiUrl" else f"Bearer {token}"}
+
+
+def _api_flows(emulator: Emulator, stack: DeployedStack, id_token: str, clock: _Clock) -> list[str]:
     http_url, rest_url = stack.outputs["HttpApiUrl"], stack.outputs["RestApiUrl"]
-    created = http_request(emulator, "POST", http_url + "orders", _order("ada", 2))
+    http_auth, rest_auth = _headers("HttpApiUrl", id_token), _headers("RestApiUrl", id_token)
+    created = http_request(emulator, "POST", http_url + "orders", _order("ada", 2), http_auth)
     _expect(created.status == 201, f"HTTP API POST /orders answered {created.status}")
     order_id = created.json()["order_id"]
     clock.step(f"HTTP API  POST /orders -> 201, order {order_id} {created.json()['status']}")
-    read = http_request(emulator, "GET", f"{http_url}orders/{order_id}")
+    read = http_request(emulator, "GET", f"{http_url}orders/{order_id}", None, http_auth)
     clock.step(f"HTTP API  GET /orders/{order_id} -> {read.status}")
-    bad = http_request(emulator, "POST", http_url + "orders", {"customer_id": "x"})
+    bad = http_request(emulator, "POST", http_url + "orders", {"customer_id": "x"}, http_auth)
     clock.step(f"HTTP API  POST /orders with a bad body -> {bad.status} {bad.json()['error']}")
-    rest = http_request(emulator, "POST", rest_url + "orders", _order("grace", 11))
+    rest = http_request(emulator, "POST", rest_url + "orders", _order("grace", 11), rest_auth)
     _expect(rest.status == 201, f"REST API POST /orders answered {rest.status}")
     clock.step(f"REST API  POST /orders -> 201, order {rest.json()['order_id']} (11 copies)")
     return [order_id, rest.json()["order_id"]]
+
+
+def _refused_tokens(emulator: Emulator, stack: DeployedStack, id_token: str, clock: _Clock) -> None:
+    header, payload, signature = id_token.split(".")
+    flipped = "A" if signature[20] != "A" else "B"
+    expired = sign_in(
+        emulator,
+        stack.outputs["UserPoolClientId"],
+        USERNAME,
+        PASSWORD,
+        signed_in_seconds_ago=7200,
+    )["IdToken"]
+    cases = {
+        "no token": None,
+        "a token issued 2 h ago (expired)": expired,
+        "a forged token (signature changed)": f"{header}.{payload}.{signature[:20]}{flipped}"
+        f"{signature[21:]}",
+        "a token of another user pool": _other_pool_token(emulator),
+    }
+    for what, token in cases.items():
+        answers = []
+        for api in ("RestApiUrl", "HttpApiUrl"):
+            headers = _headers(api, token) if token else {}
+            response = http_request(
+                emulator, "POST", stack.outputs[api] + "orders", _order("eve", 1), headers
+            )
+            _expect(response.status == 401, f"{api} answered {response.status} to {what}")
+            answers.append(f"{response.status} {response.body.decode()}")
+        clock.step(f"Both APIs, {what} -> REST {answers[0]}, HTTP {answers[1]}")
+
+
+def _other_pool_token(emulator: Emulator) -> str:
+    pool, client = create_user_pool(emulator, "another-pool")
+    create_user(emulator, pool, USERNAME, PASSWORD)
+    return str(sign_in(emulator, client, USERNAME, PASSWORD)["IdToken"])
 
 
 def _ingest_flow(emulator: Emulator, stack: DeployedStack, clock: _Clock) -> list[str]:
@@ -176,6 +249,82 @@ def _show_notifications(emulator: Emulator, queue_url: str, expected: int, clock
         body = json.loads(message["Body"])
         clock.step(f"SNS       notification: order {body['order_id']} {body['status']}")
     _expect(len(messages) == expected, f"{len(messages)} notifications, expected {expected}")
+
+
+#: Functions whose handler answers every event (API Gateway calls it synchronously): no
+#: asynchronous invocation of it can fail, so the demo cannot send to its dead-letter queue.
+NEVER_FAILING_FUNCTIONS = ("ApiFunction",)
+
+
+def _failure_paths(emulator: Emulator, stack: DeployedStack, clock: _Clock) -> None:
+    """Drive what only failures use: the stream's on-failure queue and the functions' DLQs."""
+    queues = stack.physical_ids_of_type("AWS::SQS::Queue")
+    emulator.client("dynamodb").put_item(
+        TableName=stack.outputs["OrdersTableName"], Item={"order_id": {"S": "poison-record"}}
+    )
+    clock.step("DynamoDB  PUT a poison record (not an order) straight into the table")
+    lambda_client = emulator.client("lambda")
+    dead_letter_queues = {}
+    for logical_id, function in stack.physical_ids_of_type("AWS::Lambda::Function").items():
+        prefix = logical_id[:-8]  # the logical id without its hash
+        if prefix in NEVER_FAILING_FUNCTIONS:
+            continue
+        lambda_client.invoke(FunctionName=function, InvocationType="Event", Payload=b"{}")
+        dead_letter_queues[prefix] = _queue(queues, f"{prefix}DeadLetterQueue")
+    clock.step(f"Lambda    async invoke with a bad event: {', '.join(dead_letter_queues)}")
+    arrived = _wait_for_message(emulator, _queue(queues, "NewOrdersOnFailureQueue"))
+    clock.step(f"Stream    poison record retried, then sent to the on-failure queue ({arrived})")
+    for queue_url in dead_letter_queues.values():
+        _wait_for_message(emulator, queue_url)
+    clock.step(
+        f"Lambda    {len(dead_letter_queues)} failed events retried twice, then dead-lettered"
+    )
+
+
+def _queue(queues: dict[str, str], logical_prefix: str) -> str:
+    matches = [url for lid, url in queues.items() if lid[:-8] == logical_prefix]
+    _expect(len(matches) == 1, f"{len(matches)} queues named {logical_prefix}")
+    return matches[0]
+
+
+def _wait_for_message(emulator: Emulator, queue_url: str) -> str:
+    sqs = emulator.client("sqs")
+
+    def received() -> str | None:
+        messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages")
+        return f"{len(messages)} message" if messages else None
+
+    return wait_for(received, f"a message in {queue_url}", FLOW_TIMEOUT_SECONDS, emulator)
+
+
+def _report_permissions(
+    emulator: Emulator, stack: DeployedStack, cloud_assembly: Path, clock: _Clock
+) -> None:
+    report = read_permissions_report(emulator, stack)
+    path = cloud_assembly / "permissions-report.json"
+    path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    for role_arn, role in report["roles"].items():
+        counts = {s: sum(g["status"] == s for g in role["grants"]) for s in ("used", "explained")}
+        unused = [g["action"] for g in role["grants"] if g["status"] == "unused"]
+        clock.step(
+            f"IAM       {role_arn.rsplit('/', 1)[-1][:60]}: {counts['used']} used, "
+            f"{counts['explained']} explained, {len(role['denied'])} denied"
+            + (f", UNUSED: {', '.join(unused)}" if unused else "")
+        )
+        for denial in role["denied"]:
+            clock.step(f"IAM       DENIED {denial['message']}")
+    summary = report["summary"]
+    clock.step(
+        f"IAM       {summary['roles']} roles, {summary['statements']} statements granting "
+        f"{summary['grants']} actions: {summary['used']} used by a flow, {summary['explained']} "
+        f"explained, {summary['unused']} unused; {summary['denied']} calls denied, "
+        f"{summary['resource_policy_denied']} invocations refused by a function policy "
+        f"(report: {path})"
+    )
+    _expect(
+        summary["denied"] == 0 and summary["resource_policy_denied"] == 0,
+        "a role of the stack was denied a call its flow makes: a grant is missing",
+    )
 
 
 def _expect(condition: bool, failure: str) -> None:

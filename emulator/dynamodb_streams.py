@@ -19,7 +19,10 @@ source mapping, which:
   ``{"batchItemFailures": [{"itemIdentifier": <SequenceNumber>}]}`` and retries from the
   lowest failed sequence number (an unknown or empty identifier fails the whole batch);
 - when retries are exhausted sends Lambda's invocation record (with ``DDBStreamBatchInfo``)
-  to the ``DestinationConfig.OnFailure`` SQS queue or SNS topic, and moves on.
+  to the ``DestinationConfig.OnFailure`` SQS queue or SNS topic, and moves on;
+- reads the stream and sends to the destination with the function's execution role, as
+  Lambda does: a batch the role may not read (``STREAM_READ_ACTIONS`` on the stream ARN)
+  is not delivered, a failure record the role may not send is lost; both are logged.
 
 Not emulated: ``MaximumRecordAgeInSeconds``, ``ParallelizationFactor`` (one batch at a
 time per mapping), tumbling windows, shards (one per table), records written before the
@@ -45,6 +48,13 @@ UNBOUNDED_RETRY_LIMIT = 10
 #: Pause before retrying a failed batch (Lambda backs off; short here so tests stay fast).
 RETRY_DELAY_SECONDS = 0.5
 DEFAULT_BATCH_SIZE = 100
+#: What Lambda's poller calls on the stream with the function's role.
+STREAM_READ_ACTIONS = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetShardIterator",
+    "dynamodb:GetRecords",
+    "dynamodb:ListStreams",
+)
 
 _pollers: dict[str, MappingPoller] = {}
 _pollers_lock = threading.Lock()
@@ -98,6 +108,13 @@ class MappingPoller:
             return [self._records.popleft() for _ in range(min(size, len(self._records)))]
 
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
+        for action in STREAM_READ_ACTIONS:
+            denied = self._authorize(action, self.mapping.event_source_arn)
+            if denied is not None:
+                logger.warning(
+                    "stream mapping %s cannot read: %s", self.mapping.uuid, denied.message
+                )
+                return
         retries = int(
             self.mapping.max_retry_attempts if self.mapping.max_retry_attempts is not None else -1
         )
@@ -152,6 +169,11 @@ class MappingPoller:
         )
         if not destination:
             return
+        action = "sqs:SendMessage" if destination.split(":")[2] == "sqs" else "sns:Publish"
+        denied = self._authorize(action, destination)
+        if denied is not None:
+            logger.warning("on-failure record lost: %s", denied.message)
+            return
         message = json.dumps(_invocation_record(self.mapping, records, attempts, function_error))
         region, account = destination.split(":")[3], destination.split(":")[4]
         service = destination.split(":")[2]
@@ -165,6 +187,16 @@ class MappingPoller:
             from moto.sns.models import sns_backends
 
             sns_backends[account][region].publish(message=message, arn=destination)
+
+    def _authorize(self, action: str, resource: str) -> Any:
+        from moto.awslambda.utils import get_backend
+
+        from emulator.iam_enforcement import authorize_role
+
+        function = get_backend(self.mapping.account_id, self.mapping.region).get_function(
+            self.mapping.function_arn
+        )
+        return authorize_role(str(function.role or ""), function.function_name, action, resource)
 
 
 def _matches_filters(mapping: Any, record: dict[str, Any]) -> bool:

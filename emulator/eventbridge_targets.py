@@ -14,8 +14,11 @@ delivers it:
   asynchronous retries apply), a state machine gets a ``StartExecution``, a topic a
   ``Publish``; the caller (``PutEvents``, ``PutObject``) does not wait.
 
-Other targets are left to moto. Not emulated: EventBridge's own retry policy and
-dead-letter queues for targets, role-based target permissions.
+A Lambda target is invoked only if the function's resource policy lets
+``events.amazonaws.com`` invoke it for that rule (``AWS::Lambda::Permission`` with the
+rule's ARN as ``SourceArn``); otherwise the delivery fails and is logged, as EventBridge
+fails it. Other targets are left to moto. Not emulated: EventBridge's own retry policy
+and dead-letter queues for targets, role-based target permissions.
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ def _service(arn: str) -> str:
     return parts[2] if len(parts) > 2 else ""
 
 
-def _deliver(account_id: str, target: dict[str, Any], payload: Any) -> None:
+def _deliver(account_id: str, rule_arn: str, target: dict[str, Any], payload: Any) -> None:
     arn = target["Arn"]
     region = arn.split(":")[3]
     body = json.dumps(payload)
@@ -84,7 +87,11 @@ def _deliver(account_id: str, target: dict[str, Any], payload: Any) -> None:
         if service == "lambda":
             from moto.awslambda.utils import get_backend as lambda_backend
 
+            from emulator.iam_enforcement import service_may_invoke
+
             function = lambda_backend(account_id, region).get_function(arn)
+            if not service_may_invoke(function, "events.amazonaws.com", rule_arn):
+                raise PermissionError(f"events.amazonaws.com may not invoke {arn} for {rule_arn}")
             function.invoke(body, {"x-amz-invocation-type": "Event"}, {})
         elif service == "states":
             from moto.stepfunctions.responses import get_backend as sfn_backend
@@ -115,7 +122,7 @@ def install() -> None:
             for target in ours:
                 payload = target_input(target, event)
                 threading.Thread(
-                    target=_deliver, args=(self.account_id, target, payload), daemon=True
+                    target=_deliver, args=(self.account_id, self.arn, target, payload), daemon=True
                 ).start()
         if theirs:
             rest = copy.copy(self)

@@ -1,4 +1,4 @@
-"""Drive and observe a deployed stack: invoke a function, call an HTTP API, wait for async work.
+"""Drive and observe a deployed stack: invoke a function, call an API, wait for async work.
 
 Everything asynchronous in the emulator (EventBridge targets, stream pollers, Step
 Functions executions, asynchronous Lambda invocations) runs on background threads of the
@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from emulator.deploy import DeployedStack
+from emulator.permissions_report import PERMISSIONS_PATH, STATUSES
 from emulator.server import Emulator
 
 T = TypeVar("T")
@@ -87,11 +89,16 @@ def http_request(
     body: Any = None,
     headers: dict[str, str] | None = None,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    aws_credentials: dict[str, str] | None = None,
 ) -> HttpResponse:
     """Send an HTTP request to an API in the emulator.
 
     ``url`` may be the AWS URL from a stack output (``https://<id>.execute-api...``); it is
     translated with ``Emulator.local_url``. A dict or list ``body`` is sent as JSON.
+    ``aws_credentials`` (``AccessKeyId``, ``SecretAccessKey``, optional ``SessionToken``, as
+    IAM CreateAccessKey or STS AssumeRole return them) sign the request with SigV4 for
+    ``execute-api``, for routes authorized with AWS IAM. For a token, pass the
+    ``Authorization`` header (see ``sign_in``).
     """
     data: bytes | None
     all_headers = dict(headers or {})
@@ -102,14 +109,106 @@ def http_request(
         data = body.encode()
     else:
         data = body
+    local_url = emulator.local_url(url)
+    if aws_credentials is not None:
+        all_headers = _sigv4_headers(
+            emulator, method, local_url, data, all_headers, aws_credentials
+        )
     request = urllib.request.Request(
-        emulator.local_url(url), data=data, headers=all_headers, method=method.upper()
+        local_url, data=data, headers=all_headers, method=method.upper()
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout_seconds) as response:
             return HttpResponse(response.status, dict(response.headers.items()), response.read())
     except urllib.error.HTTPError as error:
         return HttpResponse(error.code, dict(error.headers.items()), error.read())
+
+
+def _sigv4_headers(
+    emulator: Emulator,
+    method: str,
+    url: str,
+    data: bytes | None,
+    headers: dict[str, str],
+    credentials: dict[str, str],
+) -> dict[str, str]:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method=method.upper(), url=url, data=data, headers=headers)
+    SigV4Auth(
+        Credentials(
+            credentials["AccessKeyId"],
+            credentials["SecretAccessKey"],
+            credentials.get("SessionToken"),
+        ),
+        "execute-api",
+        emulator.region,
+    ).add_auth(request)
+    return dict(request.headers.items())
+
+
+def create_user(emulator: Emulator, user_pool_id: str, username: str, password: str) -> None:
+    """Create a confirmed user in a user pool, as README's "Try it" does with the CLI:
+    ``admin-create-user`` (no invitation) then ``admin-set-user-password --permanent``."""
+    cognito = emulator.client("cognito-idp")
+    cognito.admin_create_user(UserPoolId=user_pool_id, Username=username, MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(
+        UserPoolId=user_pool_id, Username=username, Password=password, Permanent=True
+    )
+
+
+def create_user_pool(emulator: Emulator, name: str) -> tuple[str, str]:
+    """A new user pool outside any stack, with one app client; ``(pool id, client id)``."""
+    pool_id = emulator.client("cognito-idp").create_user_pool(PoolName=name)["UserPool"]["Id"]
+    return str(pool_id), add_app_client(emulator, pool_id, f"{name}-client")
+
+
+def add_app_client(emulator: Emulator, user_pool_id: str, name: str) -> str:
+    """Add an app client that signs in with ``USER_PASSWORD_AUTH`` to a pool; its id."""
+    client = emulator.client("cognito-idp").create_user_pool_client(
+        UserPoolId=user_pool_id, ClientName=name, ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )
+    return str(client["UserPoolClient"]["ClientId"])
+
+
+def sign_in(
+    emulator: Emulator,
+    client_id: str,
+    username: str,
+    password: str,
+    signed_in_seconds_ago: float = 0,
+) -> dict[str, Any]:
+    """``initiate-auth`` with ``USER_PASSWORD_AUTH``; return the ``AuthenticationResult``
+    (``IdToken``, ``AccessToken``, ``RefreshToken``, ``ExpiresIn``).
+
+    ``signed_in_seconds_ago`` gets tokens issued that long ago (``emulator.cognito``
+    shifts the pools' issue clock for this one call): past ``ExpiresIn`` (3600 s) they are
+    expired, as the tokens of a user who signed in earlier are.
+    """
+    if signed_in_seconds_ago:
+        _set_issue_clock(emulator, -signed_in_seconds_ago)
+    try:
+        result = emulator.client("cognito-idp").initiate_auth(
+            ClientId=client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )
+    finally:
+        if signed_in_seconds_ago:
+            _set_issue_clock(emulator, 0)
+    return dict(result["AuthenticationResult"])
+
+
+def _set_issue_clock(emulator: Emulator, offset_seconds: float) -> None:
+    from emulator.cognito import CLOCK_PATH
+
+    answer = http_request(
+        emulator, "POST", emulator.endpoint_url + CLOCK_PATH, {"offset_seconds": offset_seconds}
+    )
+    if answer.status != 200:
+        raise RuntimeError(f"the emulator refused to shift the issue clock: {answer}")
 
 
 def wait_for(
@@ -193,3 +292,32 @@ def structured_log_records(
             if isinstance(record, dict) and record.get("message") == message:
                 records.append(record)
     return records
+
+
+def read_permissions_report(
+    emulator: Emulator, stack: DeployedStack | None = None
+) -> dict[str, Any]:
+    """The emulator's permissions report (``emulator.permissions_report``), for the roles
+    of ``stack`` only when given: its ``summary`` is recomputed over those roles."""
+    with urllib.request.urlopen(emulator.endpoint_url + PERMISSIONS_PATH, timeout=10) as response:
+        report: dict[str, Any] = json.loads(response.read())
+    if stack is None:
+        return report
+    names = set(stack.physical_ids_of_type("AWS::IAM::Role").values())
+    roles = {arn: r for arn, r in report["roles"].items() if arn.rsplit("/", 1)[-1] in names}
+    grants = [grant for role in roles.values() for grant in role["grants"]]
+    summary = {
+        "roles": len(roles),
+        "statements": len({(arn, g["statement"]) for arn, r in roles.items() for g in r["grants"]}),
+        "grants": len(grants),
+        **{status: sum(g["status"] == status for g in grants) for status in STATUSES},
+        "denied": sum(len(role["denied"]) for role in roles.values()),
+    }
+    functions = set(stack.physical_ids_of_type("AWS::Lambda::Function").values())
+    refused = [
+        denial
+        for denial in report["resource_policy_denied"]
+        if denial["resource"].rsplit(":", 1)[-1] in functions
+    ]
+    summary["resource_policy_denied"] = len(refused)
+    return {**report, "summary": summary, "roles": roles, "resource_policy_denied": refused}

@@ -22,8 +22,15 @@ closed in one named place; this module lists them in the order they are installe
    Lambda/queue/topic destinations) and versioning from the template take effect.
 9. ``dynamodb_global_tables.install``: ``AWS::DynamoDB::GlobalTable`` (CDK's ``TableV2``)
    becomes a moto table in the deployment region.
-10. ``unsupported_resources.install``: resource types moto has no model for become named
+10. ``cognito.install``: ``AWS::Cognito::UserPool`` and ``UserPoolClient`` become moto
+    pools and clients that issue tokens; ``/_emulator/cognito/issue-clock`` shifts the
+    time their tokens are issued at.
+11. ``unsupported_resources.install``: resource types moto has no model for become named
     placeholders instead of breaking references; ``/_emulator/not-emulated`` lists them.
+11. ``iam_enforcement.install``: IAM and KMS permissions are enforced for the stack's roles:
+    ``EmulatorApp`` checks each request signed with a role's credentials before moto
+    serves it, Step Functions' integrations call with the state machine's role, and
+    ``/_emulator/permissions`` returns the permissions report.
 """
 
 from __future__ import annotations
@@ -36,17 +43,20 @@ from pathlib import Path
 from typing import Any
 
 from emulator import (
+    cognito,
     custom_resources,
     dynamodb_global_tables,
     dynamodb_streams,
     eventbridge_targets,
     http_api,
+    iam_enforcement,
     rest_api,
     s3_buckets,
     unsupported_resources,
 )
 from emulator.lambda_runtime import SubprocessRuntime
 from emulator.lambda_runtime import install as install_lambda_runtime
+from emulator.permissions_report import PERMISSIONS_PATH
 
 _runtime: SubprocessRuntime | None = None
 _region = "us-east-1"
@@ -67,11 +77,14 @@ def install(endpoint_url: str, port: int, region: str, work_dir: str, python: st
     rest_api.install()
     s3_buckets.install()
     dynamodb_global_tables.install()
+    cognito.install()
     unsupported_resources.install()
+    iam_enforcement.install(endpoint_url)
 
 
 class EmulatorApp:
-    """moto's WSGI application, with the HTTP API front door and the emulator's own paths."""
+    """moto's WSGI application, with the API front door, the IAM check and the emulator's
+    own paths."""
 
     def __init__(self, moto_app: Callable[..., Iterable[bytes]]) -> None:
         self.moto_app = moto_app
@@ -84,11 +97,20 @@ class EmulatorApp:
             from moto.core.models import DEFAULT_ACCOUNT_ID
 
             status, headers, body = http_api.handle(environ, DEFAULT_ACCOUNT_ID, _region)
+        elif path == cognito.CLOCK_PATH and environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            status, headers, body = cognito.handle_clock_request(environ["wsgi.input"].read(length))
         elif path == unsupported_resources.NOT_EMULATED_PATH:
             status, headers = 200, {"content-type": "application/json"}
             body = json.dumps(unsupported_resources.not_emulated).encode()
+        elif path == PERMISSIONS_PATH:
+            status, headers = 200, {"content-type": "application/json"}
+            body = json.dumps(iam_enforcement.report()).encode()
         else:
-            return self.moto_app(environ, start_response)
+            denied = iam_enforcement.check_request(environ)
+            if denied is None:
+                return self.moto_app(environ, start_response)
+            status, headers, body = denied
         headers = {**headers, "content-length": str(len(body))}
         start_response(f"{status} {HTTPStatus(status).phrase}", list(headers.items()))
         return [body]
@@ -128,7 +150,12 @@ class _ExecutingStateMachineBackends:
     """moto's executing Step Functions backends, imported on first use (it takes ~1.5 s,
     which a stack without a state machine need not pay at every start)."""
 
+    _routed = False
+
     def __getitem__(self, account_id: str) -> Any:
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
+        if not _ExecutingStateMachineBackends._routed:
+            iam_enforcement.route_state_machine_calls()
+            _ExecutingStateMachineBackends._routed = True
         return stepfunctions_parser_backends[account_id]

@@ -17,9 +17,13 @@ CDK ``HttpApi`` with ``HttpLambdaIntegration`` routes:
   its result back to HTTP (a function error becomes ``500 {"message": "Internal Server
   Error"}``, a missing route ``404 {"message": "Not Found"}``).
 
-Not emulated: authorizers (IAM, JWT, Lambda) are not enforced, throttling, CORS
-preflight beyond echoing the API's ``CorsConfiguration``, access logs, custom domains,
-WebSocket APIs, integrations other than Lambda proxy.
+Routes with an authorizer (``AWS::ApiGatewayV2::Authorizer``, modelled here too) are
+authorized before the function is invoked: JWT authorizers and ``AWS_IAM`` routes are
+enforced, Lambda authorizers refuse every request (``emulator.authorizers``).
+
+Not emulated: Lambda authorizers, throttling, CORS preflight beyond echoing the API's
+``CorsConfiguration``, access logs, custom domains, WebSocket APIs, integrations other
+than Lambda proxy.
 """
 
 from __future__ import annotations
@@ -30,9 +34,18 @@ import re
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote
+
+from emulator.authorizers import (
+    Authorization,
+    Refused,
+    authorize_http_route,
+    caller_identity,
+    http_event_authorizer,
+)
+from emulator.cloudformation_models import CreatedResource
 
 #: Path prefix under which the emulator serves APIs: ``/_emulator/execute-api/<api-id>/...``.
 #: (A leading underscore cannot start a bucket name, so no S3 path-style request is taken.)
@@ -63,46 +76,15 @@ def _backend(account_id: str, region: str) -> Any:
 def _define_models() -> None:
     from moto.core.common_models import CloudFormationModel
 
-    class _Resource:
-        """What CloudFormation keeps for one resource: its physical id and attributes.
-
-        A mixin: moto finds models among the direct subclasses of CloudFormationModel.
-        """
-
-        def __init__(self, physical_id: str, attributes: dict[str, str]) -> None:
-            self._physical_id = physical_id
-            self._attributes = attributes
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self._physical_id
-
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return True
-
-        def get_cfn_attribute(self, attribute_name: str) -> str:
-            return self._attributes[attribute_name]
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return ""
-
-    class HttpApiModel(_Resource, CloudFormationModel):  # type: ignore[misc]
+    class HttpApiModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::ApiGatewayV2::Api"
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
+        def create(
+            cls, properties: dict[str, Any], resource_name: str, account_id: str, region_name: str
         ) -> HttpApiModel:
-            properties = cloudformation_json.get("Properties", {})
             api = _backend(account_id, region_name).create_api(
                 api_key_selection_expression=properties.get("ApiKeySelectionExpression"),
                 cors_configuration=properties.get("CorsConfiguration"),
@@ -117,21 +99,15 @@ def _define_models() -> None:
             )
             return cls(api.api_id, {"ApiId": api.api_id, "ApiEndpoint": api.api_endpoint})
 
-    class HttpApiIntegrationModel(_Resource, CloudFormationModel):  # type: ignore[misc]
+    class HttpApiIntegrationModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::ApiGatewayV2::Integration"
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
+        def create(
+            cls, p: dict[str, Any], resource_name: str, account_id: str, region_name: str
         ) -> HttpApiIntegrationModel:
-            p = cloudformation_json.get("Properties", {})
             integration = _backend(account_id, region_name).create_integration(
                 api_id=p["ApiId"],
                 connection_id=p.get("ConnectionId"),
@@ -154,21 +130,15 @@ def _define_models() -> None:
             )
             return cls(integration.id, {"IntegrationId": integration.id})
 
-    class HttpApiRouteModel(_Resource, CloudFormationModel):  # type: ignore[misc]
+    class HttpApiRouteModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::ApiGatewayV2::Route"
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
+        def create(
+            cls, p: dict[str, Any], resource_name: str, account_id: str, region_name: str
         ) -> HttpApiRouteModel:
-            p = cloudformation_json.get("Properties", {})
             route = _backend(account_id, region_name).create_route(
                 api_id=p["ApiId"],
                 api_key_required=p.get("ApiKeyRequired", False),
@@ -185,21 +155,15 @@ def _define_models() -> None:
             )
             return cls(route.route_id, {"RouteId": route.route_id})
 
-    class HttpApiStageModel(_Resource, CloudFormationModel):  # type: ignore[misc]
+    class HttpApiStageModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::ApiGatewayV2::Stage"
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
+        def create(
+            cls, p: dict[str, Any], resource_name: str, account_id: str, region_name: str
         ) -> HttpApiStageModel:
-            p = cloudformation_json.get("Properties", {})
             config = {
                 "stageName": p["StageName"],
                 "autoDeploy": p.get("AutoDeploy"),
@@ -212,6 +176,30 @@ def _define_models() -> None:
                 p["ApiId"], {k: v for k, v in config.items() if v is not None}
             )
             return cls(stage.name, {})
+
+    class HttpApiAuthorizerModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ApiGatewayV2::Authorizer"
+
+        @classmethod
+        def create(
+            cls, p: dict[str, Any], resource_name: str, account_id: str, region_name: str
+        ) -> HttpApiAuthorizerModel:
+            authorizer = _backend(account_id, region_name).create_authorizer(
+                api_id=p["ApiId"],
+                auth_creds_arn=p.get("AuthorizerCredentialsArn"),
+                auth_payload_format_version=p.get("AuthorizerPayloadFormatVersion"),
+                auth_result_ttl=p.get("AuthorizerResultTtlInSeconds"),
+                authorizer_uri=p.get("AuthorizerUri"),
+                authorizer_type=p["AuthorizerType"],
+                enable_simple_response=p.get("EnableSimpleResponses"),
+                identity_source=p.get("IdentitySource"),
+                identity_validation_expr=p.get("IdentityValidationExpression"),
+                jwt_config=p.get("JwtConfiguration"),
+                name=p.get("Name", resource_name),
+            )
+            return cls(authorizer.id, {"AuthorizerId": authorizer.id})
 
 
 # --- the front door ------------------------------------------------------------------
@@ -227,6 +215,10 @@ class HttpRequest:
     headers: dict[str, str]
     body: bytes
     source_ip: str
+    #: The path and query exactly as sent (what a SigV4 signature covers).
+    raw_uri: str = ""
+    #: What the route's authorizer passes on to the function.
+    authorization: Authorization = field(default_factory=Authorization)
 
 
 def handle(
@@ -253,6 +245,7 @@ def read_request(environ: dict[str, Any], path: str) -> HttpRequest:
         headers=_headers(environ),
         body=environ["wsgi.input"].read(length) if length else b"",
         source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
+        raw_uri=environ.get("RAW_URI") or environ.get("REQUEST_URI") or "",
     )
 
 
@@ -269,6 +262,14 @@ def serve(api: Any, request: HttpRequest) -> tuple[int, dict[str, str], bytes]:
     if match is None:
         return _NOT_FOUND
     route, path_parameters = match
+    try:
+        authorization = authorize_http_route(
+            api, route, stage_name, request, api.backend.account_id, api.backend.region_name
+        )
+    except Refused as refused:
+        status, headers, body = refused.response
+        return status, {**headers, **cors}, body
+    request = replace(request, authorization=authorization)
     integration_id = (route.target or "").removeprefix("integrations/")
     integration = api.integrations.get(integration_id)
     if integration is None or integration.integration_type != "AWS_PROXY":
@@ -373,6 +374,11 @@ def _invoke(
     function = get_backend(api.backend.account_id, api.backend.region_name).get_function(
         function_arn(integration.integration_uri or "")
     )
+    # IAM: the function's resource policy must let API Gateway invoke it (else AWS answers 500).
+    from emulator.iam_enforcement import api_gateway_may_invoke
+
+    if not api_gateway_may_invoke(function, api.api_id, stage, request.method, request.path):
+        return _INTERNAL_ERROR
     version = integration.payload_format_version or "2.0"
     if version == "1.0":
         event = _event_v1(api, stage, route, request, path_parameters)
@@ -446,6 +452,9 @@ def _event_v2(
         "sourceIp": request.source_ip,
         "userAgent": request.headers.get("user-agent", ""),
     }
+    authorizer = http_event_authorizer(request.authorization, "2.0")
+    if authorizer:
+        context["authorizer"] = authorizer
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route.route_key,
@@ -484,9 +493,13 @@ def _event_v1(
             "identity": {
                 "sourceIp": request.source_ip,
                 "userAgent": request.headers.get("user-agent"),
+                **caller_identity(request.authorization),
             },
         }
     )
+    authorizer = http_event_authorizer(request.authorization, "1.0")
+    if authorizer:
+        context["authorizer"] = authorizer
     return {
         "version": "1.0",
         "resource": route.route_key.partition(" ")[2] or route.route_key,

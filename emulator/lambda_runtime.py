@@ -14,17 +14,20 @@ targets, CloudFormation custom resources, Step Functions tasks), with
   more sandboxes; a timeout, a crash or a failed init ends a sandbox, and a changed
   function (code, handler, environment, timeout) gets new ones;
 - the environment is the function's variables plus Lambda's reserved ones, with
-  ``AWS_ENDPOINT_URL`` pointing back at the emulator and dummy credentials, and nothing
-  inherited from the server process;
+  ``AWS_ENDPOINT_URL`` pointing back at the emulator and temporary credentials of the
+  function's execution role from the emulated STS (``iam_principals.role_credentials``;
+  dummy ones when enforcement is off), and nothing inherited from the server process;
 - the result is what Lambda returns: the handler's JSON, or a ``FunctionError: Unhandled``
   with ``{"errorType": <exception class name>, "errorMessage": ...}``;
 - ``InvocationType=Event`` (from the Invoke API, and EventBridge targets here) returns at
   once and runs the function in the background, retrying a failed invocation twice (or
   as the function's event-invoke config says) after ``ASYNC_RETRY_DELAYS_SECONDS``,
   scaled down from Lambda's one and two minutes so that tests can observe them, then
-  sending the event to the function's ``DeadLetterConfig`` queue or topic, as Lambda does;
+  sending the event to the function's ``DeadLetterConfig`` queue or topic, as Lambda does,
+  with the function's role (a send the role may not make is lost, as on AWS);
 - the output (START/END/REPORT lines around what the handler printed) goes to the
-  function's CloudWatch log group in moto and to the server log.
+  function's CloudWatch log group in moto if the role may write there
+  (``logs:CreateLogStream``, ``logs:PutLogEvents``), and always to the server log.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+
+from emulator import iam_enforcement, iam_principals
 
 #: Seconds a function may spend importing its module before it is killed (Lambda's init limit).
 INIT_TIMEOUT_SECONDS = 10.0
@@ -209,9 +214,7 @@ class SubprocessRuntime:
             "AWS_LAMBDA_LOG_STREAM_NAME": f"emulator/[$LATEST]{uuid.uuid4().hex}",
             "AWS_REGION": function.region,
             "AWS_DEFAULT_REGION": function.region,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
+            **_credentials(function),
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "LAMBDA_TASK_ROOT": str(code_dir),
             "LANG": "en_US.UTF-8",
@@ -226,9 +229,23 @@ class SubprocessRuntime:
 
     def _record_logs(self, function: Any, logs: str) -> None:
         group = log_group_name(function)
+        stream = f"emulator/[$LATEST]{uuid.uuid4().hex}"
+        stream_arn = (
+            f"arn:aws:logs:{function.region}:{function.account_id}:log-group:{group}"
+            f":log-stream:{stream}"
+        )
+        denied = next(
+            (
+                denial
+                for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+                if (denial := _authorize(function, action, stream_arn)) is not None
+            ),
+            None,
+        )
         try:
+            if denied is not None:  # Lambda drops the logs of a role that may not write them
+                raise PermissionError(denied.message)
             function.logs_backend.ensure_log_group(group)
-            stream = f"emulator/[$LATEST]{uuid.uuid4().hex}"
             function.logs_backend.create_log_stream(group, stream)
             now = int(time.time() * 1000)
             events = [{"timestamp": now, "message": line} for line in logs.splitlines()]
@@ -340,10 +357,35 @@ def invoke_in_server(function: Any, event: Any) -> tuple[bytes, str | None]:
     return data, headers.get("x-amz-function-error")
 
 
+def _credentials(function: Any) -> dict[str, str]:
+    """The sandbox's credentials: its execution role's, as Lambda gets them from STS."""
+    if iam_enforcement.enabled() and function.role:
+        return iam_principals.role_credentials(
+            str(function.role), function.function_name, function.region
+        )
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }
+
+
+def _authorize(function: Any, action: str, resource: str) -> iam_enforcement.Denial | None:
+    """Authorize a call Lambda makes for the function with its execution role."""
+    return iam_enforcement.authorize_role(
+        str(function.role or ""), function.function_name, action, resource
+    )
+
+
 def _dead_letter(function: Any, event: Any, outcome: Invocation) -> None:
     """Send a failed asynchronous event to the function's dead-letter queue or topic."""
     target = getattr(function, "emulator_dead_letter_arn", None)
     if not target:
+        return
+    action = "sqs:SendMessage" if target.split(":")[2] == "sqs" else "sns:Publish"
+    denied = _authorize(function, action, target)
+    if denied is not None:
+        print(f"emulator: dead letter to {target} lost: {denied.message}", flush=True)
         return
     try:
         error = json.loads(outcome.payload)

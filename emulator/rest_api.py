@@ -2,10 +2,15 @@
 
 moto creates ``AWS::ApiGateway::RestApi``, ``Resource``, ``Method`` (with its integration)
 and ``Deployment`` from CloudFormation, but not ``Stage`` (aws-cdk-lib's ``RestApi``
-declares its ``prod`` stage as one), and serves no requests. This module adds:
+declares its ``prod`` stage as one) nor ``Authorizer``, drops a method's ``AuthorizerId``
+and ``AuthorizationScopes``, and serves no requests. This module adds:
 
-- a CloudFormation model for ``AWS::ApiGateway::Stage`` that creates the stage in moto's
-  backend (``Ref`` is the stage name, as on AWS);
+- CloudFormation models for ``AWS::ApiGateway::Stage`` and ``AWS::ApiGateway::Authorizer``
+  that create them in moto's backend (``Ref`` is the stage name / authorizer id, as on
+  AWS), and keeps a method's authorizer and scopes;
+- the authorization step before a method's integration: Cognito user-pool authorizers
+  and ``AWS_IAM`` methods are enforced, Lambda authorizers refuse every request
+  (``emulator.authorizers``);
 - serving, through the same front door as HTTP APIs (``<endpoint>/_emulator/execute-api/
   <api-id>/<stage>/<path>``): the resource and method API Gateway would pick (``ANY`` and
   ``{proxy+}`` included), a Lambda proxy event in the REST format, and the function's
@@ -13,17 +18,25 @@ declares its ``prod`` stage as one), and serves no requests. This module adds:
   ``403 {"message": "Missing Authentication Token"}``, and a function error or a result
   without ``statusCode`` answers ``502 {"message": "Internal server error"}``.
 
-Not emulated: authorizers (Cognito, Lambda, IAM) and API keys are not enforced, request
-validators, mapping templates and non-proxy integrations, usage plans, throttling,
-caching, custom domains.
+Not emulated: Lambda authorizers, API keys (``ApiKeyRequired`` is not checked), the API's
+resource policy, request validators, mapping templates and non-proxy integrations, usage
+plans, throttling, caching, custom domains.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 from typing import Any
 
+from emulator.authorizers import (
+    Refused,
+    authorize_rest_method,
+    caller_identity,
+    rest_event_authorizer,
+)
+from emulator.cloudformation_models import CreatedResource
 from emulator.http_api import (
     HttpRequest,
     best_match,
@@ -49,36 +62,30 @@ def _backend(account_id: str, region: str) -> Any:
 
 
 def install() -> None:
-    """Register the ``AWS::ApiGateway::Stage`` model (moto finds models by subclassing)."""
+    """Register the ``Stage`` and ``Authorizer`` models (moto finds models by subclassing)
+    and make CloudFormation keep a method's authorizer."""
     from moto.cloudformation.parsing import get_model_map
+
+    _define_stage_model()
+    _define_authorizer_model()
+    _keep_method_authorizers()
+    get_model_map.cache_clear()
+
+
+def _define_stage_model() -> None:
     from moto.core.common_models import CloudFormationModel
 
-    class RestApiStageModel(CloudFormationModel):  # type: ignore[misc]
-        def __init__(self, stage_name: str) -> None:
-            self.stage_name = stage_name
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self.stage_name
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return "StageName"
+    class RestApiStageModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
+        name_property = "StageName"
 
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::ApiGateway::Stage"
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
-            cls,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
+        def create(
+            cls, p: dict[str, Any], resource_name: str, account_id: str, region_name: str
         ) -> RestApiStageModel:
-            p = cloudformation_json.get("Properties", {})
             name = p.get("StageName", resource_name)
             _backend(account_id, region_name).create_stage(
                 function_id=p["RestApiId"],
@@ -90,7 +97,52 @@ def install() -> None:
             )
             return cls(name)
 
-    get_model_map.cache_clear()
+
+def _define_authorizer_model() -> None:
+    from moto.core.common_models import CloudFormationModel
+
+    class RestApiAuthorizerModel(CreatedResource, CloudFormationModel):  # type: ignore[misc]
+        name_property = "Name"
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ApiGateway::Authorizer"
+
+        @classmethod
+        def create(
+            cls, p: dict[str, Any], resource_name: str, account_id: str, region_name: str
+        ) -> RestApiAuthorizerModel:
+            authorizer = _backend(account_id, region_name).create_authorizer(
+                p["RestApiId"],
+                p.get("Name", resource_name),
+                p["Type"],
+                provider_arns=p.get("ProviderARNs"),
+                auth_type=p.get("AuthType"),
+                authorizer_uri=p.get("AuthorizerUri"),
+                authorizer_credentials=p.get("AuthorizerCredentials"),
+                identity_source=p.get("IdentitySource"),
+                authorizer_result_ttl=p.get("AuthorizerResultTtlInSeconds"),
+            )
+            # moto 5.2.5 misspells this keyword on the way in and drops the value.
+            authorizer.identity_validation_expression = p.get("IdentityValidationExpression")
+            return cls(str(authorizer.id), {"AuthorizerId": str(authorizer.id)})
+
+
+def _keep_method_authorizers() -> None:
+    from moto.apigateway.models import Method
+
+    create = Method.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create_with_authorizer(
+        cls: type[Method], resource_name: str, cloudformation_json: Any, *args: Any, **kwargs: Any
+    ) -> Method:
+        method = create(cls, resource_name, cloudformation_json, *args, **kwargs)
+        properties = cloudformation_json["Properties"]
+        method.authorizer_id = properties.get("AuthorizerId")
+        method.authorization_scopes = properties.get("AuthorizationScopes")
+        return method  # type: ignore[no-any-return]
+
+    Method.create_from_cloudformation_json = classmethod(create_with_authorizer)  # type: ignore[method-assign, assignment]
 
 
 def serve(
@@ -113,6 +165,13 @@ def serve(
     if match is None:
         return _MISSING_TOKEN
     method, path_parameters = match
+    try:
+        authorization = authorize_rest_method(
+            api, method, stage, replace(request, path=path), account_id, region
+        )
+    except Refused as refused:
+        return refused.response
+    request = replace(request, authorization=authorization)
     integration = method.method_integration
     if integration is None or integration.integration_type != "AWS_PROXY":
         return _BAD_GATEWAY
@@ -127,6 +186,11 @@ def serve(
     from emulator.lambda_runtime import invoke_in_server
 
     function = get_backend(account_id, region).get_function(function_arn(integration.uri or ""))
+    # IAM: the function's resource policy must let API Gateway invoke it (else AWS answers 500).
+    from emulator.iam_enforcement import api_gateway_may_invoke
+
+    if not api_gateway_may_invoke(function, api_id, stage, request.method, path):
+        return (500, {"content-type": "application/json"}, b'{"message": "Internal server error"}')
     payload, function_error = invoke_in_server(function, event)
     if function_error:
         return _BAD_GATEWAY
@@ -146,7 +210,12 @@ def _event(
     query = query_parameters(request.raw_query)
     body, is_base64 = request_body(request)
     now = time.time()
-    identity = {"sourceIp": request.source_ip, "userAgent": request.headers.get("user-agent")}
+    identity = {
+        "sourceIp": request.source_ip,
+        "userAgent": request.headers.get("user-agent"),
+        **caller_identity(request.authorization),
+    }
+    authorizer = rest_event_authorizer(request.authorization)
     return {
         "resource": resource_path,
         "path": path,
@@ -160,6 +229,7 @@ def _event(
         "requestContext": {
             "accountId": account_id,
             "apiId": api_id,
+            **({"authorizer": authorizer} if authorizer else {}),
             "domainName": f"{api_id}.execute-api.{api.region_name}.amazonaws.com",
             "domainPrefix": api_id,
             "httpMethod": request.method,

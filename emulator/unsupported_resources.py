@@ -4,7 +4,9 @@ moto skips a resource type it has no CloudFormation model for; a ``Ref`` to it t
 resolves to ``None`` (joined into strings as ``"None"``) and a ``GetAtt`` on it in
 ``Outputs`` makes CreateStack fail with an internal error. A CDK stack commonly holds a
 few such types that a local run does not need to behave (CloudWatch alarms, API Gateway
-account settings, queue policies). Instead, each becomes a placeholder: a physical id
+account settings, queue policies). Types the glue models elsewhere (Cognito user pools and
+app clients in ``cognito``, API authorizers in ``http_api``/``rest_api``) are real objects,
+not placeholders. Instead, each becomes a placeholder: a physical id
 (CloudFormation's generated name), ``GetAtt`` values derived from it, nothing behind
 them. Every placeholder is recorded per stack, and ``deploy_stack`` reports them in
 ``DeployedStack.not_emulated``, so nobody mistakes a placeholder for a working resource.

@@ -21,7 +21,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -29,6 +28,7 @@ from constructs import Construct
 from constructs_lib import (
     DynamoTable,
     HttpApiEndpoint,
+    IdempotencyStore,
     LambdaDeployment,
     LambdaFunction,
     OperationsHub,
@@ -36,6 +36,8 @@ from constructs_lib import (
     S3Trigger,
     StreamMapping,
     Workflow,
+    acknowledge_finding,
+    failure_queue,
 )
 
 #: The handlers' source: the only place the sample points at lambda_src/.
@@ -95,9 +97,10 @@ class OrdersSample(cdk.Stack):
             alias_name="live",
             deployment=LambdaDeployment(traffic_shift="CANARY_10_PERCENT_5_MINUTES"),
         )
-        orders.table.grant(api_fn.function, "dynamodb:PutItem", "dynamodb:GetItem")
-        api_live: lambda_.IFunction = api_fn.alias or api_fn.function
-        routes = {"POST /orders": api_live, "GET /orders/{order_id}": api_live}
+        orders.table.grant(api_fn, "dynamodb:PutItem", "dynamodb:GetItem")
+        # A POST /orders retried with the same Idempotency-Key creates one order.
+        IdempotencyStore(self, "Idempotency").enable_for(api_fn)
+        routes = {"POST /orders": api_fn, "GET /orders/{order_id}": api_fn}
         rest = RestApiEndpoint(
             self,
             "RestApi",
@@ -122,10 +125,8 @@ class OrdersSample(cdk.Stack):
         ingest_fn = self._function(
             code, "IngestFunction", "orders.ingest.handler", orders, timeout_seconds=60
         )
-        orders.table.grant(ingest_fn.function, "dynamodb:PutItem")
-        uploads = S3Trigger(
-            self, "Uploads", function=ingest_fn.function, prefix="uploads/", suffix=".json"
-        )
+        orders.table.grant(ingest_fn, "dynamodb:PutItem")
+        uploads = S3Trigger(self, "Uploads", function=ingest_fn, prefix="uploads/", suffix=".json")
 
         # --- workflow: one execution per new order ---
         workflow = Workflow(
@@ -138,12 +139,12 @@ class OrdersSample(cdk.Stack):
             None,
             {"STATE_MACHINE_ARN": workflow.state_machine.state_machine_arn},
         )
-        workflow.state_machine.grant_start_execution(stream_fn.function)
+        workflow.state_machine.grant_start_execution(stream_fn)
         StreamMapping(
             self,
             "NewOrders",
-            function=stream_fn.function,
-            table=orders.table,
+            function=stream_fn,
+            table=orders,
             batch_size=10,
             filters=[{"eventName": ["INSERT"]}],
         )
@@ -152,7 +153,9 @@ class OrdersSample(cdk.Stack):
         operations = OperationsHub(self, "Operations")
         if operations.topic is not None:
             if alarm_email:
-                self._subscribe_email(operations.topic, alarm_email, "UndeliverableAlarms")
+                self._subscribe_email(
+                    operations.topic, alarm_email, "UndeliverableAlarms", "alarm notifications"
+                )
             cdk.CfnOutput(self, "AlarmTopicArn", value=operations.topic.topic_arn)
 
         # --- outputs ---
@@ -209,17 +212,17 @@ class OrdersSample(cdk.Stack):
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        _acknowledge(
+        acknowledge_finding(
             pool,
-            "AwsSolutions::AwsSolutions-COG2",
-            "Sample pool: only an administrator can create users (self sign-up is off) and "
+            "AwsSolutions-COG2",
+            reason="Sample pool: only an administrator can create users (self sign-up is off) and "
             "MFA is optional (TOTP) so that README's try-it steps can sign in with a "
             "password; a production pool should set mfa=Mfa.REQUIRED.",
         )
-        _acknowledge(
+        acknowledge_finding(
             pool,
-            "AwsSolutions::AwsSolutions-COG8",
-            "Sample pool: the Plus feature plan (threat protection) is billed per monthly "
+            "AwsSolutions-COG8",
+            reason="Sample pool: the Plus feature plan (threat protection) is billed per monthly "
             "active user; this pool admits only administrator-created test users. A "
             "production pool should use FeaturePlan.PLUS with threat protection enforced.",
         )
@@ -235,29 +238,16 @@ class OrdersSample(cdk.Stack):
         )
         topic = sns.Topic(self, "Notifications", master_key=key, enforce_ssl=True)
         if notify_email:
-            self._subscribe_email(topic, notify_email, "UndeliverableNotifications")
+            self._subscribe_email(
+                topic, notify_email, "UndeliverableNotifications", "order notifications"
+            )
         return topic
 
-    def _subscribe_email(self, topic: sns.ITopic, email: str, queue_id: str) -> None:
+    def _subscribe_email(self, topic: sns.ITopic, email: str, queue_id: str, what: str) -> None:
         """Subscribe ``email`` to ``topic``, keeping undeliverable messages in a queue."""
-        undeliverable = sqs.Queue(
-            self,
-            queue_id,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+        undeliverable = failure_queue(
+            self, queue_id, holds=f"{what} the email subscription could not deliver"
         )
-        for rule in (
-            "AwsSolutions::AwsSolutions-SQS3",
-            "Serverless::Serverless-SQSRedrivePolicy",
-        ):
-            _acknowledge(
-                undeliverable,
-                rule,
-                "This queue is the dead-letter queue of the email subscription: it is the "
-                "end of the failure path and keeps undeliverable notifications 14 days.",
-            )
         topic.add_subscription(
             subscriptions.EmailSubscription(email, dead_letter_queue=undeliverable)
         )
@@ -345,12 +335,6 @@ class OrdersSample(cdk.Stack):
             key={"order_id": tasks.DynamoAttributeValue.from_string(order_id)},
             update_expression="SET #status = :status",
             expression_attribute_names={"#status": "status"},
-            expression_attribute_values={
-                ":status": tasks.DynamoAttributeValue.from_string(value)
-            },
+            expression_attribute_values={":status": tasks.DynamoAttributeValue.from_string(value)},
             result_path=sfn.JsonPath.DISCARD,
         )
-
-
-def _acknowledge(scope: Construct, rule_id: str, reason: str) -> None:
-    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))

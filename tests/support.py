@@ -15,8 +15,20 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 ENV = cdk.Environment(account="111122223333", region="us-east-1")
 
 
-def nag_app(*, builtin_validation: bool = False) -> cdk.App:
+#: The feature flags ``cdk init`` writes for the pinned aws-cdk-lib, as ``cdk.json`` carries them.
+RECOMMENDED_FLAGS: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parent.parent / "cdk.json").read_text()
+)["context"]
+
+
+def nag_app(
+    *, builtin_validation: bool = False, feature_flags: dict[str, Any] | None = None
+) -> cdk.App:
     """An app with AwsSolutions and Serverless applied, writing to a fresh temp dir.
+
+    ``feature_flags`` are the app's feature flags, as ``cdk.json``'s context gives them to
+    ``cdk synth``. Default: none, as in an app whose ``cdk.json`` predates them;
+    :data:`RECOMMENDED_FLAGS` for an app as ``cdk init`` creates it today.
 
     ``builtin_validation=True`` also runs aws-cdk's CloudFormation template validation with
     its findings as errors. (tests/conftest.py sets CDK_VALIDATION=false for the jsii
@@ -27,7 +39,10 @@ def nag_app(*, builtin_validation: bool = False) -> cdk.App:
         builtin_cloud_formation_validation=builtin_validation,
         stack_traces=False,
         analytics_reporting=False,
-        context={"@aws-cdk/core:validateAgainstDefaultRules": builtin_validation},
+        context={
+            **(feature_flags or {}),
+            "@aws-cdk/core:validateAgainstDefaultRules": builtin_validation,
+        },
     )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     if builtin_validation:
@@ -44,6 +59,7 @@ class Synthesized:
     violations: list[dict[str, Any]]
     acknowledged: list[dict[str, Any]]
     error: str | None = None
+    template_paths: dict[str, Path] = field(default_factory=dict)
     _assertions: dict[str, Template] = field(default_factory=dict)
 
     def template(self, stack_name: str) -> Template:
@@ -72,10 +88,12 @@ def synthesize(app: cdk.App) -> Synthesized:
     except RuntimeError as exc:  # jsii surfaces ValidationFailed as RuntimeError
         error = str(exc)
         outdir = Path(app.outdir)
-    templates = {
-        path.name.removesuffix(".template.json"): json.loads(path.read_text())
-        for path in outdir.glob("*.template.json")
+    # Nested stacks' templates sit beside their parent's; a Stage's in its own assembly.
+    paths = {
+        path.name.removesuffix(".template.json"): path
+        for path in sorted(outdir.rglob("*.template.json"))
     }
+    templates = {name: json.loads(path.read_text()) for name, path in paths.items()}
     report_path = outdir / "validation-report.json"
     violations: list[dict[str, Any]] = []
     acknowledged: list[dict[str, Any]] = []
@@ -86,7 +104,7 @@ def synthesize(app: cdk.App) -> Synthesized:
             acknowledged.extend(plugin.get("suppressedViolations", []))
     elif error:
         raise RuntimeError(error)
-    return Synthesized(outdir, templates, violations, acknowledged, error)
+    return Synthesized(outdir, templates, violations, acknowledged, error, paths)
 
 
 def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
@@ -116,6 +134,6 @@ def cfn_lint_findings(synth: Synthesized, region: str = "us-east-1") -> list[str
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner import Runner
 
-    paths = [str(synth.outdir / f"{name}.template.json") for name in sorted(synth.templates)]
+    paths = [str(synth.template_paths[name]) for name in sorted(synth.template_paths)]
     config = ConfigMixIn(["--template", *paths], regions=[region])
     return [str(match) for match in Runner(config).run()]

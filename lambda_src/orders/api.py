@@ -4,7 +4,9 @@ Routes: ``POST /orders`` creates an order (201), ``GET /orders/{order_id}`` read
 Every error is ``{"error": {"code", "message"}, "request_id"}`` with a 4xx or 500 status;
 :func:`orders.errors.http_error` decides which.
 
-Environment: ``TABLE_NAME``, ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``.
+Environment: ``TABLE_NAME``, ``IDEMPOTENCY_TABLE_NAME`` (optional: without it the
+``Idempotency-Key`` header is ignored), ``POWERTOOLS_SERVICE_NAME``,
+``POWERTOOLS_METRICS_NAMESPACE``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import uuid
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import (
     APIGatewayHttpResolver,
     APIGatewayRestResolver,
@@ -26,7 +28,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
-from orders import store
+from orders import idempotency, store
 from orders.errors import (
     BodyEncodingError,
     MalformedJsonError,
@@ -37,10 +39,9 @@ from orders.errors import (
     UnsupportedMediaTypeError,
     http_error,
 )
-from orders.models import ORDER_ID_PATTERN, parse_new_order, pending_order
+from orders.models import ORDER_ID_PATTERN, NewOrder, parse_new_order, pending_order
 
 logger = Logger()
-tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 ROUTES: dict[str, tuple[str, ...]] = {"/orders": ("POST",), "/orders/<order_id>": ("GET",)}
@@ -51,14 +52,37 @@ _HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 _ResolverT = TypeVar("_ResolverT", APIGatewayRestResolver, APIGatewayHttpResolver)
 
 
-def create_order(event: BaseProxyEvent) -> Response[dict[str, Any]]:
-    """Validate the JSON body, store the order as ``PENDING`` and answer 201 with it."""
-    order = pending_order(parse_new_order(_json_body(event)), order_id=uuid.uuid4().hex)
+def create_order(event: BaseProxyEvent, context: Any) -> Response[dict[str, Any]]:
+    """Validate the JSON body, store the order as ``PENDING`` and answer 201 with it.
+
+    With an ``Idempotency-Key`` header (see :mod:`orders.idempotency`), a retry answers the
+    first request's order instead of creating another.
+    """
+    key = idempotency.key_from(event.headers)
+    request = parse_new_order(_json_body(event))
+
+    def create() -> dict[str, Any]:
+        return _store_new_order(request)
+
+    if key is None:
+        return Response(201, content_types.APPLICATION_JSON, body=create())
+    created = idempotency.create_once(
+        create,
+        request.model_dump(mode="json"),
+        key=key,
+        caller=idempotency.caller_of(event.raw_event),
+        context=context,
+    )
+    return Response(201, content_types.APPLICATION_JSON, body=created)
+
+
+def _store_new_order(request: NewOrder) -> dict[str, Any]:
+    order = pending_order(request, order_id=uuid.uuid4().hex)
     if not store.add_order(order):
         raise RuntimeError("A freshly generated order id is already taken")
     metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=1)
     logger.info("Order created", order_id=order.order_id, item_count=len(order.items))
-    return Response(201, content_types.APPLICATION_JSON, body=order.model_dump(mode="json"))
+    return order.model_dump(mode="json")
 
 
 def read_order(order_id: str) -> Response[dict[str, Any]]:
@@ -117,7 +141,7 @@ def _resolver(app: _ResolverT) -> _ResolverT:
 
     @app.post("/orders")
     def post_orders() -> Response[dict[str, Any]]:
-        return create_order(app.current_event)
+        return create_order(app.current_event, app.lambda_context)
 
     @app.get("/orders/<order_id>")
     def get_order(order_id: str) -> Response[dict[str, Any]]:
@@ -154,7 +178,6 @@ _http = _resolver(APIGatewayHttpResolver())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def _dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("version") == "2.0":

@@ -32,3 +32,8 @@ def table_name() -> str:
 def state_machine_arn() -> str:
     """ARN of the order workflow (``STATE_MACHINE_ARN``)."""
     return _required("STATE_MACHINE_ARN")
+
+
+def idempotency_table_name() -> str | None:
+    """Table of ``Idempotency-Key`` records (``IDEMPOTENCY_TABLE_NAME``); ``None``: keys off."""
+    return os.environ.get("IDEMPOTENCY_TABLE_NAME", "").strip() or None

@@ -109,6 +109,24 @@ class UnsupportedMediaTypeError(RequestError):
     status, code = 415, "UNSUPPORTED_MEDIA_TYPE"
 
 
+class InvalidIdempotencyKeyError(RequestError):
+    """The ``Idempotency-Key`` header is empty, too long, or has characters it may not have."""
+
+    status, code = 400, "INVALID_IDEMPOTENCY_KEY"
+
+
+class IdempotencyKeyReusedError(RequestError):
+    """The ``Idempotency-Key`` was first used with another order."""
+
+    status, code = 422, "IDEMPOTENCY_KEY_REUSED"
+
+
+class IdempotencyKeyInUseError(RequestError):
+    """A request with the same ``Idempotency-Key`` is still being processed."""
+
+    status, code = 409, "IDEMPOTENCY_KEY_IN_USE"
+
+
 def http_error(error: Exception) -> tuple[int, str, str]:
     """Map an error to the HTTP answer the API gives for it.
 

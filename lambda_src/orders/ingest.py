@@ -11,26 +11,26 @@ Environment: ``TABLE_NAME``, ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_N
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
-from urllib.parse import unquote_plus
 
-import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import event_source
+from aws_lambda_powertools.utilities.data_classes.s3_event import (
+    S3EventBridgeNotificationEvent,
+    S3EventBridgeNotificationObject,
+)
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field, ValidationError
 
-from orders import config, store
+from orders import aws, config, store
 from orders.errors import InvalidEventError, InvalidOrderError
-from orders.models import Order, describe, parse_new_order, pending_order
+from orders.models import Order, parse_new_order, pending_order
 
 logger = Logger()
-tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 _ORDER_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:orders:ingest")
@@ -40,38 +40,13 @@ _WRITERS = 16
 _MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "AccessDenied"})
 
 
-class UploadedObject(BaseModel):
-    """``detail.object`` of the event (S3 documents ``size``, ``etag``, ``version-id``)."""
-
-    key: str = Field(min_length=1)
-    size: int | None = None
-    etag: str | None = None
-    version_id: str | None = Field(default=None, alias="version-id")
-
-
-class _Bucket(BaseModel):
-    name: str = Field(min_length=1)
-
-
-class _Detail(BaseModel):
-    bucket: _Bucket
-    object: UploadedObject
-
-
-class ObjectCreatedEvent(BaseModel):
-    """The parts of an EventBridge ``aws.s3`` / ``Object Created`` event this function reads."""
-
-    detail: _Detail
-
-
 class FileRejectedError(Exception):
     """The file cannot yield any order (too large, not JSON, not a list, gone)."""
 
 
-@functools.cache
 def s3() -> Any:
-    """The S3 client, created on first use and reused by warm invocations."""
-    return boto3.client("s3")
+    """The S3 client (see :mod:`orders.aws`)."""
+    return aws.client("s3")
 
 
 def ingest_order_id(bucket: str, key: str, revision: str, index: int) -> str:
@@ -79,12 +54,15 @@ def ingest_order_id(bucket: str, key: str, revision: str, index: int) -> str:
     return uuid.uuid5(_ORDER_ID_NAMESPACE, json.dumps([bucket, key, revision, index])).hex
 
 
-def _get_object(bucket: str, upload: UploadedObject) -> dict[str, Any]:
-    # S3 URL-encodes keys in its own notification format; its EventBridge events are
-    # documented with plain keys. Read the key as sent, then its form-decoded spelling if
-    # the first does not exist, so either convention finds the object.
-    extra = {"VersionId": upload.version_id} if upload.version_id else {}
-    candidates = dict.fromkeys([upload.key, unquote_plus(upload.key)])
+def _get_object(bucket: str, upload: S3EventBridgeNotificationObject) -> dict[str, Any]:
+    # S3 URL-encodes keys in its own notification format, and the data class decodes them
+    # (``upload.key``); S3's EventBridge events are documented with plain keys. Read the key
+    # as sent, then its decoded spelling if the first does not exist, so either convention
+    # finds the object (a plain key may hold a literal "+").
+    # Only versioned buckets send a version id; the data class's ``version_id`` requires one.
+    version_id = upload.get("version-id")
+    extra = {"VersionId": version_id} if version_id else {}
+    candidates = dict.fromkeys([upload["key"], upload.key])
     first_error: ClientError | None = None
     for key in candidates:
         try:
@@ -99,7 +77,7 @@ def _get_object(bucket: str, upload: UploadedObject) -> dict[str, Any]:
     raise FileRejectedError("the object no longer exists")
 
 
-def read_orders(bucket: str, upload: UploadedObject) -> tuple[list[Any], str]:
+def read_orders(bucket: str, upload: S3EventBridgeNotificationObject) -> tuple[list[Any], str]:
     """Read and decode an order file.
 
     Returns
@@ -114,8 +92,9 @@ def read_orders(bucket: str, upload: UploadedObject) -> tuple[list[Any], str]:
         or not a list.
     """
     limit = config.MAX_UPLOAD_BYTES
-    if upload.size is not None and upload.size > limit:
-        raise FileRejectedError(f"the file has {upload.size} bytes; the limit is {limit}")
+    size = upload.size
+    if isinstance(size, int) and size > limit:
+        raise FileRejectedError(f"the file has {size} bytes; the limit is {limit}")
     response = _get_object(bucket, upload)
     if response.get("ContentLength", 0) > limit:
         raise FileRejectedError(
@@ -181,7 +160,7 @@ def store_orders(orders: list[Order]) -> tuple[int, int]:
     return written, duplicates
 
 
-def ingest_file(bucket: str, upload: UploadedObject) -> dict[str, Any]:
+def ingest_file(bucket: str, upload: S3EventBridgeNotificationObject) -> dict[str, Any]:
     """Store every valid order of one uploaded file.
 
     Returns
@@ -196,11 +175,12 @@ def ingest_file(bucket: str, upload: UploadedObject) -> dict[str, Any]:
     botocore.exceptions.ClientError
         When S3 or DynamoDB fails; a valid order is never dropped silently.
     """
-    summary: dict[str, Any] = {"bucket": bucket, "key": upload.key}
+    key = upload["key"]
+    summary: dict[str, Any] = {"bucket": bucket, "key": key}
     try:
         orders, revision = read_orders(bucket, upload)
     except FileRejectedError as error:
-        logger.warning("Order file rejected", bucket=bucket, key=upload.key, reason=str(error))
+        logger.warning("Order file rejected", bucket=bucket, key=key, reason=str(error))
         metrics.add_metric(name="RejectedFiles", unit=MetricUnit.Count, value=1)
         return {
             **summary,
@@ -217,10 +197,10 @@ def ingest_file(bucket: str, upload: UploadedObject) -> dict[str, Any]:
         try:
             request = parse_new_order(data)
         except InvalidOrderError as error:
-            logger.warning("Invalid order skipped", key=upload.key, index=index, reason=str(error))
+            logger.warning("Invalid order skipped", key=key, index=index, reason=str(error))
             rejected.append({"index": index, "reason": str(error)})
             continue
-        order_id = ingest_order_id(bucket, upload.key, revision, index)
+        order_id = ingest_order_id(bucket, key, revision, index)
         valid.append(pending_order(request, order_id=order_id))
     metrics.add_metric(name="InvalidOrders", unit=MetricUnit.Count, value=len(rejected))
 
@@ -231,17 +211,40 @@ def ingest_file(bucket: str, upload: UploadedObject) -> dict[str, Any]:
     return {**summary, "rejected": rejected[:_MAX_REJECTIONS_RETURNED]}
 
 
+def uploaded_object(
+    event: S3EventBridgeNotificationEvent,
+) -> tuple[str, S3EventBridgeNotificationObject]:
+    """The bucket name and the object of an "Object Created" event.
+
+    Raises
+    ------
+    InvalidEventError
+        If the event names no bucket or no object key.
+    """
+    try:
+        bucket, upload = event.detail.bucket.name, event.detail.object
+        key = upload["key"]
+    except (KeyError, TypeError):
+        bucket = key = None
+    if not (isinstance(bucket, str) and bucket and isinstance(key, str) and key):
+        raise InvalidEventError(
+            "not an S3 Object Created event: detail.bucket.name and detail.object.key are required"
+        )
+    return bucket, upload
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@event_source(data_class=S3EventBridgeNotificationEvent)
+def handler(event: S3EventBridgeNotificationEvent, context: Any) -> dict[str, Any]:
     """Ingest the order file named by an EventBridge S3 "Object Created" event.
 
     Parameters
     ----------
     event : dict
         ``{"source": "aws.s3", "detail-type": "Object Created", "detail": {"bucket":
-        {"name"}, "object": {"key", "size", "etag", "version-id"?, "sequencer"}}}``.
+        {"name"}, "object": {"key", "size", "etag", "version-id"?, "sequencer"}}}``, read
+        through Powertools' ``S3EventBridgeNotificationEvent`` data class.
     context : LambdaContext
         The invocation context.
 
@@ -257,8 +260,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     botocore.exceptions.ClientError
         When S3 or DynamoDB fails, so the event is retried.
     """
-    try:
-        upload = ObjectCreatedEvent.model_validate(event)
-    except ValidationError as error:
-        raise InvalidEventError(f"not an S3 Object Created event: {describe(error)}") from None
-    return ingest_file(upload.detail.bucket.name, upload.detail.object)
+    return ingest_file(*uploaded_object(event))

@@ -7,6 +7,7 @@ every producer sends JSON, where a wrong type is a client bug worth reporting.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
@@ -14,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -36,6 +38,9 @@ _EMAIL = re.compile(
 
 _MAX_ERRORS_DESCRIBED = 5
 
+# Unicode general categories refused in identifiers and free text: control and format.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
+
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
 
 
@@ -45,18 +50,43 @@ def _email_address(value: str) -> str:
     return value
 
 
+def _no_invisible_characters(value: Any) -> Any:
+    """Refuse control (Cc, NUL among them) and format (Cf) characters anywhere in a string.
+
+    Runs before whitespace is stripped, so a trailing newline or a leading U+FEFF is refused,
+    not silently trimmed: such characters hide what an id says from whoever reads it (U+202E
+    reverses the text, U+200B makes two different ids look the same).
+    """
+    if isinstance(value, str) and not value.isprintable():
+        for position, character in enumerate(value):
+            if unicodedata.category(character) in _INVISIBLE_CATEGORIES:
+                raise PydanticCustomError(
+                    "invisible_character",
+                    "must not contain control or format characters "
+                    "(U+{code} at position {position})",
+                    {"code": f"{ord(character):04X}", "position": position},
+                )
+    return value
+
+
+_Visible = BeforeValidator(_no_invisible_characters)
+
+# Listed last so that it runs first, before whitespace is stripped.
 CustomerId = Annotated[
     str,
     StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=128),
+    _Visible,
 ]
 Email = Annotated[
     str,
     StringConstraints(strict=True, strip_whitespace=True, max_length=254),
     AfterValidator(_email_address),
+    _Visible,
 ]
 Sku = Annotated[
     str,
     StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=64),
+    _Visible,
 ]
 Quantity = Annotated[int, Strict(), Field(ge=1, le=1000)]
 OrderId = Annotated[str, StringConstraints(strict=True, pattern=f"^{ORDER_ID_PATTERN.pattern}$")]
@@ -74,7 +104,9 @@ class OrderStatus(StrEnum):
 class OrderItem(BaseModel):
     """One order line: a SKU (1-64 characters) and a quantity (1-1000)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Every model builds its validator on first use, so that a function pays only for the
+    # models it validates (the API never validates an OrderMessage, the workflow no Order).
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     sku: Sku
     quantity: Quantity
@@ -83,7 +115,7 @@ class OrderItem(BaseModel):
 class NewOrder(BaseModel):
     """What a client sends to create an order; any other field is rejected."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     customer_id: CustomerId
     email: Email

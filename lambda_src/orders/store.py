@@ -2,25 +2,46 @@
 
 from __future__ import annotations
 
-import functools
 from decimal import Decimal
 from typing import Any
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from aws_lambda_powertools.shared.dynamodb_deserializer import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from orders import config
+from orders import aws, config
 from orders.models import Order
 
-_serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-@functools.cache
 def dynamodb() -> Any:
-    """The DynamoDB client, created on first use and reused by warm invocations."""
-    return boto3.client("dynamodb")
+    """The DynamoDB client (see :mod:`orders.aws`)."""
+    return aws.client("dynamodb")
+
+
+def to_dynamodb(value: Any) -> dict[str, Any]:
+    """Serialize a JSON value (str, int, bool, None, list, dict) as a DynamoDB attribute.
+
+    Orders hold nothing else, so this is all of boto3's ``TypeSerializer`` they need.
+
+    Raises
+    ------
+    TypeError
+        For any other type (floats included: they would lose precision).
+    """
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, int | Decimal):
+        return {"N": str(value)}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, list):
+        return {"L": [to_dynamodb(item) for item in value]}
+    if isinstance(value, dict):
+        return {"M": {str(key): to_dynamodb(item) for key, item in value.items()}}
+    raise TypeError(f"cannot store a {type(value).__name__} in DynamoDB")
 
 
 def to_plain(value: Any) -> Any:
@@ -60,9 +81,7 @@ def add_order(order: Order) -> bool:
     botocore.exceptions.ClientError
         On any other DynamoDB failure; callers must not drop the order silently.
     """
-    item = {
-        name: _serializer.serialize(value) for name, value in order.model_dump(mode="json").items()
-    }
+    item = to_dynamodb(order.model_dump(mode="json"))["M"]
     try:
         dynamodb().put_item(
             TableName=config.table_name(),

@@ -9,38 +9,38 @@ Environment: ``STATE_MACHINE_ARN``, ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_ME
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
     process_partial_response,
 )
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
 from botocore.exceptions import ClientError
 
-from orders import config
+from orders import aws, config
 from orders.errors import InvalidEventError
 from orders.models import WORKFLOW_FIELDS, parse_order_message
-from orders.store import from_dynamodb
+from orders.store import to_plain
 
 logger = Logger()
-tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 
 class StreamProcessor(BatchProcessor):
     """Batch processor that logs each failed record with the sequence number Lambda retries."""
 
-    def failure_handler(self, record: Any, exception: Any) -> Any:
-        sequence_number = (record.get("dynamodb") or {}).get("SequenceNumber")
+    def failure_handler(self, record: DynamoDBRecord, exception: Any) -> Any:
+        sequence_number = record.dynamodb.sequence_number if record.dynamodb else None
         logger.warning(
             "Stream record failed; Lambda retries it",
             sequence_number=sequence_number,
@@ -58,10 +58,9 @@ _EXECUTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _NOT_IN_EXECUTION_NAME = re.compile(r"[^A-Za-z0-9_-]")
 
 
-@functools.cache
 def stepfunctions() -> Any:
-    """The Step Functions client, created on first use and reused by warm invocations."""
-    return boto3.client("stepfunctions")
+    """The Step Functions client (see :mod:`orders.aws`)."""
+    return aws.client("stepfunctions")
 
 
 def execution_name(order_id: str) -> str:
@@ -95,14 +94,15 @@ def start_workflow(record: DynamoDBRecord) -> str | None:
     botocore.exceptions.ClientError
         If Step Functions fails (other than ``ExecutionAlreadyExists``).
     """
-    if record.get("eventName") != "INSERT":
+    if record.event_name != DynamoDBRecordEventName.INSERT:
         return None  # The mapping filters these out; a changed filter must not start workflows.
-    image = (record.get("dynamodb") or {}).get("NewImage")
-    if not isinstance(image, dict):
+    change = record.dynamodb
+    # ``new_image`` reads a missing image as empty: look for it first.
+    if change is None or not isinstance(change.get("NewImage"), dict):
         raise InvalidEventError(
             "the INSERT record has no NewImage; the stream must include new images"
         )
-    order = parse_order_message(from_dynamodb(image))
+    order = parse_order_message(to_plain(change.new_image))
     name = execution_name(order.order_id)
     try:
         stepfunctions().start_execution(
@@ -122,7 +122,6 @@ def start_workflow(record: DynamoDBRecord) -> str | None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Start a workflow for every ``INSERT`` record of a DynamoDB Streams batch.

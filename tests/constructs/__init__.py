@@ -7,8 +7,9 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 
-from constructs_lib import LambdaFunction
+from constructs_lib import LambdaFunction, acknowledge_finding
 from tests.support import ENV, Synthesized, cfn_lint_findings
 
 #: Source of every inline test function (handler ``index.handler``).
@@ -27,6 +28,25 @@ def inline_function(
     return LambdaFunction(
         scope, construct_id, code=lambda_.Code.from_inline(HANDLER_SOURCE), handler=HANDLER, **props
     )
+
+
+def users_bucket(scope: cdk.Stack, construct_id: str) -> s3.Bucket:
+    """A bucket of the user's own: private, encrypted, TLS-only, access recorded elsewhere."""
+    bucket = s3.Bucket(
+        scope,
+        construct_id,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+    )
+    # The bucket is the user's, so the user acknowledges what it lacks.
+    acknowledge_finding(
+        bucket,
+        "AwsSolutions-S1",
+        reason="Object-level access is recorded by the organisation's CloudTrail data "
+        "events trail.",
+    )
+    return bucket
 
 
 def nag_clean_user_pool(scope: cdk.Stack) -> cognito.UserPool:

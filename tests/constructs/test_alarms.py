@@ -17,6 +17,7 @@ from constructs_lib import (
     ConstructPropsError,
     DynamoTable,
     HttpApiEndpoint,
+    IdempotencyStore,
     RestApiEndpoint,
     S3Trigger,
     StreamMapping,
@@ -65,6 +66,7 @@ def every_construct(stack: cdk.Stack, **alarms: AlarmOptions) -> None:
         stack, "Http", routes=routes, public=True, public_reason=PUBLIC, alarms=alarms.get("Http")
     )
     Workflow(stack, "Flow", definition=sfn.Pass(stack, "Step"), alarms=alarms.get("Flow"))
+    IdempotencyStore(stack, "Keys", alarms=alarms.get("Keys")).enable_for(function)
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +88,7 @@ def synth() -> Synthesized:
         ),
         Orders=AlarmOptions(enabled=False),
         Rest=AlarmOptions(overrides={"Latency": AlarmSetting(threshold=800)}),
+        Keys=AlarmOptions(overrides={"SystemErrors": AlarmSetting(threshold=5)}),
     )
     return synthesize(app)
 
@@ -165,6 +168,8 @@ def test_every_construct_has_its_alarms_by_default(defaults: Template) -> None:
         "Flow.ExecutionsTimedOut",
         "Flow.ExecutionsAborted",
         "Flow.ExecutionThrottled",
+        "KeysRecords.ThrottledRequests",
+        "KeysRecords.SystemErrors",
     }
 
 
@@ -302,6 +307,19 @@ def test_table_alarms_sum_every_item_operation(defaults: Template, metric_name: 
     )
 
 
+def test_idempotency_store_has_the_alarms_of_its_table(
+    defaults: Template, overrides: Template
+) -> None:
+    table = ref_of(defaults, "AWS::DynamoDB::Table", "KeysRecords")
+    for metric_name in ("ThrottledRequests", "SystemErrors"):
+        properties = alarm(defaults, "KeysRecords", metric_name)
+        assert properties | evaluation(1, 5, 3) == properties
+        dimensions = [m["MetricStat"]["Metric"]["Dimensions"] for m in properties["Metrics"][1:]]
+        assert all(d[1] == dimension("TableName", table) for d in dimensions)
+    assert alarm(overrides, "KeysRecords", "SystemErrors")["Threshold"] == 5
+    assert alarm(overrides, "KeysRecords", "ThrottledRequests")["Threshold"] == 1
+
+
 @pytest.mark.parametrize(
     ("name", "metric_name", "datapoints"),
     [
@@ -357,6 +375,9 @@ def test_constructs_expose_their_alarms_by_name() -> None:
         stack.get_logical_id(function.alarms["ErrorRate"].node.default_child), "Arn"
     )
     assert inline_function(stack, "Quiet", alarms=AlarmOptions(enabled=False)).alarms == {}
+    store = IdempotencyStore(stack, "Keys")
+    assert sorted(store.alarms) == ["SystemErrors", "ThrottledRequests"]
+    assert store.alarms["SystemErrors"].node.path == "Expose/Keys/Records/Alarms/SystemErrors"
 
 
 @pytest.mark.parametrize(

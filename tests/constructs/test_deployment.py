@@ -28,7 +28,8 @@ def synth() -> Synthesized:
         alias_name="live",
         deployment=LambdaDeployment(
             traffic_shift="LINEAR_10_PERCENT_EVERY_1_MINUTE",
-            pre_traffic_hook=inline_function(linear, "PreTraffic").function,
+            # A LambdaFunction stands for its invoke target, an aws_lambda.Function for itself.
+            pre_traffic_hook=inline_function(linear, "PreTraffic"),
             post_traffic_hook=inline_function(linear, "PostTraffic").function,
         ),
     )

@@ -13,7 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
 from constructs_lib import LambdaFunction
-from constructs_lib.defaults import POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_VERSION
+from constructs_lib.defaults import POWERTOOLS_LAYER_COMMERCIAL_ACCOUNT, POWERTOOLS_LAYER_VERSION
 from tests.constructs import (
     HANDLER,
     REGION,
@@ -89,7 +89,7 @@ def synth() -> Synthesized:
         runtime=lambda_.Runtime.PROVIDED_AL2023,
     )
     # Two functions may share one failure queue: the second one is given the first one's.
-    inline_function(options, "SharesQueue", on_failure_queue=sized.dead_letter_queue)
+    inline_function(options, "SharesQueue", dead_letter_queue=sized.dead_letter_queue)
     own_role = iam.Role(options, "OwnRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     inline_function(options, "GivenRole", role=own_role)
 
@@ -283,35 +283,58 @@ def test_function_reserves_concurrency_and_provisions_it_on_an_alias(synth: Synt
 # --- Powertools layer -----------------------------------------------------------------
 
 
-def layer_arn_text(layer: dict[str, Any]) -> str:
-    """A layer ARN rendered with ``<Ref>`` for its tokens, as a reader would write it."""
-    parts = layer["Fn::Join"][1]
-    return "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in parts)
+def powertools_layer(region: str, architecture: str) -> dict[str, Any]:
+    """The Layers property of a function with the pinned Powertools layer of ``region``."""
+    return {
+        "Layers": [
+            {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:",
+                        {"Ref": "AWS::Partition"},
+                        f":lambda:{region}:{POWERTOOLS_LAYER_COMMERCIAL_ACCOUNT}:layer:"
+                        f"AWSLambdaPowertoolsPythonV3-python314-{architecture}:"
+                        f"{POWERTOOLS_LAYER_VERSION}",
+                    ],
+                ]
+            }
+        ]
+    }
 
 
 def test_function_gets_the_powertools_layer_of_its_region_and_arm64(synth: Synthesized) -> None:
-    (layer,) = function_of(synth, "Defaults", "Api")["Properties"]["Layers"]
-    assert layer_arn_text(layer) == (
-        f"arn:<AWS::Partition>:lambda:{REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-python314-arm64:{POWERTOOLS_LAYER_VERSION}"
+    synth.template("Defaults").has_resource_properties(
+        "AWS::Lambda::Function", powertools_layer(REGION, "arm64")
     )
 
 
 def test_powertools_layer_follows_an_x86_64_architecture(synth: Synthesized) -> None:
-    (layer,) = function_of(synth, "Options", "Sized")["Properties"]["Layers"]
-    assert layer_arn_text(layer).endswith(
-        f":layer:AWSLambdaPowertoolsPythonV3-python314-x86_64:{POWERTOOLS_LAYER_VERSION}"
+    synth.template("Options").has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Architectures": ["x86_64"], **powertools_layer(REGION, "x86_64")},
     )
 
 
-def test_powertools_layer_of_an_env_agnostic_stack_uses_the_deploy_region(
+def test_powertools_layer_of_an_env_agnostic_stack_looks_up_its_publisher_at_deploy(
     synth: Synthesized,
 ) -> None:
     (layer,) = function_of(synth, "EnvAgnostic", "Tuned")["Properties"]["Layers"]
-    assert layer_arn_text(layer) == (
-        f"arn:<AWS::Partition>:lambda:<AWS::Region>:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-python314-arm64:{POWERTOOLS_LAYER_VERSION}"
-    )
+    publisher = {"Fn::FindInMap": ["PowertoolsLayerPublishers", {"Ref": "AWS::Region"}, "Account"]}
+    assert layer["Fn::Join"][1] == [
+        "arn:",
+        {"Ref": "AWS::Partition"},
+        ":lambda:",
+        {"Ref": "AWS::Region"},
+        ":",
+        publisher,
+        f":layer:AWSLambdaPowertoolsPythonV3-python314-arm64:{POWERTOOLS_LAYER_VERSION}",
+    ]
+    mapping = synth.template("EnvAgnostic").find_mappings("PowertoolsLayerPublishers")
+    publishers = mapping["PowertoolsLayerPublishers"]
+    assert publishers["us-east-1"] == {"Account": POWERTOOLS_LAYER_COMMERCIAL_ACCOUNT}
+    assert publishers["cn-north-1"] == {"Account": "498634801083"}
+    assert publishers["us-gov-west-1"] == {"Account": "165093116878"}
 
 
 def test_function_has_no_layer_when_powertools_layer_is_off(synth: Synthesized) -> None:

@@ -7,11 +7,12 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_apigatewayv2 as apigatewayv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
-from constructs_lib import ConstructPropsError, HttpApiEndpoint
+from constructs_lib import ConstructPropsError, ConstructsLibDeprecationWarning, HttpApiEndpoint
 from tests.constructs import (
     ACCOUNT,
     REGION,
@@ -382,13 +383,15 @@ def test_http_api_templates_pass_cfn_lint(synth: Synthesized) -> None:
     assert cfn_lint_findings(synth) == []
 
 
-def test_http_api_exposes_its_url_stage_and_log_group() -> None:
+def test_http_api_exposes_its_url_stage_log_group_and_routes() -> None:
     stack = cdk.Stack(cdk.App(), "Attributes", env=ENV)
-    endpoint = HttpApiEndpoint(stack, "Orders", routes={"GET /orders": handler(stack).function})
+    endpoint = HttpApiEndpoint(stack, "Orders", routes={"GET  /orders": handler(stack)})
     assert endpoint.url == endpoint.stage.url
     assert isinstance(endpoint.access_log_group, logs.LogGroup)
-    assert set(endpoint.http_routes) == {"GET /orders"}
-    assert [route.key for route in endpoint.routes] == ["GET /orders"]
+    assert list(endpoint.routes) == ["GET /orders"]
+    assert isinstance(endpoint.routes["GET /orders"], apigatewayv2.HttpRoute)
+    with pytest.warns(ConstructsLibDeprecationWarning, match=r"use \.routes"):
+        assert endpoint.http_routes is endpoint.routes
 
 
 # --- validation -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
-from constructs_lib import ConstructPropsError, RestApiEndpoint
+from constructs_lib import ConstructPropsError, ConstructsLibDeprecationWarning, RestApiEndpoint
 from tests.constructs import (
     ACCOUNT,
     REGION,
@@ -550,7 +550,10 @@ def test_rest_api_exposes_its_url_stage_and_log_group() -> None:
     assert endpoint.stage.node.path == endpoint.api.deployment_stage.node.path
     assert endpoint.url == endpoint.api.url
     assert isinstance(endpoint.access_log_group, logs.LogGroup)
-    assert set(endpoint.methods) == {"GET /orders"}
+    assert list(endpoint.routes) == ["GET /orders"]
+    assert isinstance(endpoint.routes["GET /orders"], apigateway.Method)
+    with pytest.warns(ConstructsLibDeprecationWarning, match=r"use \.routes"):
+        assert endpoint.methods is endpoint.routes
     assert endpoint.account_logging_role is not None
 
 
@@ -633,8 +636,7 @@ def test_rest_api_refuses_a_target_that_is_not_a_function(
     message = error_of(scope, routes={"GET /orders": "orders-function"})
     assert "routes='GET /orders: str'" in message
     assert "aws_lambda.IFunction" in message
-    wrapper = handler(scope, "Wrapper")
-    assert "pass its .function or .alias" in error_of(scope, routes={"GET /orders": wrapper})
+    assert "or a LambdaFunction" in message
 
 
 def test_rest_api_refuses_an_authorizer_together_with_public(scope: cdk.Stack) -> None:

@@ -8,8 +8,9 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Match
 
-from constructs_lib import LambdaFunction, LeastPrivilegeRole
+from constructs_lib import LambdaFunction, LeastPrivilegeRole, apply_permissions_boundary
 from tests.constructs import (
     ACCOUNT,
     HANDLER,
@@ -22,7 +23,7 @@ from tests.constructs import (
 )
 from tests.support import ENV, Synthesized, nag_app, resources_of_type, synthesize
 
-STACKS = ("Roles", "Bounded", "SharedRole")
+STACKS = ("Roles", "Bounded", "BoundedStack", "SharedRole")
 TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders"
 QUEUE_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:orders-events"
 METRICS_REASON = "CloudWatch PutMetricData has no resource-level permissions."
@@ -55,6 +56,17 @@ def synth() -> Synthesized:
     iam.Role(bounded, "Sibling", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     LambdaFunction(bounded, "Api", code=lambda_.Code.from_inline(HANDLER_SOURCE), handler=HANDLER)
 
+    bounded_stack = cdk.Stack(app, "BoundedStack", env=ENV)
+    LeastPrivilegeRole(bounded_stack, "Worker")
+    iam.Role(bounded_stack, "Sibling", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    LambdaFunction(
+        bounded_stack, "Api", code=lambda_.Code.from_inline(HANDLER_SOURCE), handler=HANDLER
+    )
+    apply_permissions_boundary(
+        bounded_stack,
+        iam.ManagedPolicy.from_managed_policy_name(bounded_stack, "Boundary", BOUNDARY),
+    )
+
     shared = cdk.Stack(app, "SharedRole", env=ENV)
     role = LeastPrivilegeRole(shared, "Publisher")
     role.allow_unscoped(["cloudwatch:PutMetricData"], reason=METRICS_REASON)
@@ -63,7 +75,8 @@ def synth() -> Synthesized:
         "Api",
         code=lambda_.Code.from_inline(HANDLER_SOURCE),
         handler=HANDLER,
-        role=role.role,
+        # The construct itself stands for its role.
+        role=role,
     )
 
     return synthesize(app)
@@ -163,17 +176,38 @@ def test_allow_unscoped_reason_survives_giving_the_role_to_a_function(
     assert all(METRICS_REASON in reason for reason in reasons), reasons
 
 
-def test_permissions_boundary_lands_on_every_role_under_the_scope(synth: Synthesized) -> None:
-    roles = roles_of(synth, "Bounded")
-    assert len(roles) == 3  # Worker, Sibling and the function's execution role
-    for role in roles.values():
-        boundary = role["Properties"]["PermissionsBoundary"]
-        assert boundary["Fn::Join"][1][-1].endswith(f":iam::{ACCOUNT}:policy/{BOUNDARY}")
+BOUNDARY_ARN = Match.object_like(
+    {"Fn::Join": ["", Match.array_with([f":iam::{ACCOUNT}:policy/{BOUNDARY}"])]}
+)
+
+
+def test_permissions_boundary_prop_bounds_that_role_only(synth: Synthesized) -> None:
+    template = synth.template("Bounded")
+    bounded = template.find_resources(
+        "AWS::IAM::Role", {"Properties": {"PermissionsBoundary": BOUNDARY_ARN}}
+    )
+    assert [logical_id for logical_id in bounded] == [role_of(synth, "Bounded", "Worker")[0]]
+    template.resource_count_is("AWS::IAM::Role", 3)
+
+
+def test_apply_permissions_boundary_bounds_every_role_under_the_scope(synth: Synthesized) -> None:
+    template = synth.template("BoundedStack")
+    template.resource_count_is("AWS::IAM::Role", 3)  # Worker, Sibling, the function's role
+    template.all_resources_properties("AWS::IAM::Role", {"PermissionsBoundary": BOUNDARY_ARN})
 
 
 def test_permissions_boundary_stays_within_its_scope(synth: Synthesized) -> None:
-    for role in roles_of(synth, "Roles").values():
-        assert "PermissionsBoundary" not in role["Properties"]
+    synth.template("Roles").all_resources_properties(
+        "AWS::IAM::Role", {"PermissionsBoundary": Match.absent()}
+    )
+
+
+def test_function_takes_a_least_privilege_role_as_its_role(synth: Synthesized) -> None:
+    role_id, _ = role_of(synth, "SharedRole", "Publisher")
+    synth.template("SharedRole").has_resource_properties(
+        "AWS::Lambda::Function", {"Role": {"Fn::GetAtt": [role_id, "Arn"]}}
+    )
+    synth.template("SharedRole").resource_count_is("AWS::IAM::Role", 1)
 
 
 @pytest.mark.parametrize("stack", STACKS)

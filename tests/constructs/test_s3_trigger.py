@@ -7,6 +7,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Match
 
 from constructs_lib import S3Trigger
 from tests.constructs import (
@@ -18,6 +19,7 @@ from tests.constructs import (
     logical_id_of,
     ref,
     unjustified_acknowledgments,
+    users_bucket,
 )
 from tests.support import (
     ENV,
@@ -56,21 +58,7 @@ def synth() -> Synthesized:
     S3Trigger(
         variants, "SuffixOnly", function=inline_function(variants, "Images").function, suffix=".png"
     )
-    existing = s3.Bucket(
-        variants,
-        "Existing",
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        enforce_ssl=True,
-    )
-    # The bucket is the user's, so the user acknowledges what it lacks.
-    cdk.Validations.of(existing).acknowledge(
-        cdk.Acknowledgment(
-            id="AwsSolutions::AwsSolutions-S1",
-            reason="Object-level access is recorded by the organisation's CloudTrail data "
-            "events trail.",
-        )
-    )
+    existing = users_bucket(variants, "Existing")
     S3Trigger(
         variants,
         "OnExisting",
@@ -258,22 +246,49 @@ def s3_statements(synth: Synthesized, stack: str) -> list[dict[str, Any]]:
     ]
 
 
-def test_s3_trigger_function_may_get_objects_under_the_prefix_only(synth: Synthesized) -> None:
+def object_read(resource: object) -> dict[str, Any]:
+    """The one statement S3Trigger adds to the function's policy, on ``resource``."""
+    return {
+        "PolicyDocument": {
+            "Statement": Match.array_with(
+                [
+                    {
+                        "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                        "Effect": "Allow",
+                        "Resource": resource,
+                    }
+                ]
+            )
+        }
+    }
+
+
+def test_s3_trigger_function_may_get_objects_matching_prefix_and_suffix_only(
+    synth: Synthesized,
+) -> None:
     assert s3_statements(synth, "Trigger") == [
         {
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
             "Effect": "Allow",
-            "Resource": {"Fn::Join": ["", [get_att(bucket_id(synth)), "/uploads/*"]]},
+            "Resource": {"Fn::Join": ["", [get_att(bucket_id(synth)), "/uploads/*.json"]]},
         }
     ]
 
 
-def test_s3_trigger_with_suffix_alone_may_get_any_object_of_its_bucket(
+def test_s3_trigger_with_suffix_alone_may_get_objects_with_that_suffix_only(
     synth: Synthesized,
 ) -> None:
     suffix_bucket = one_of_type(synth, "Variants", "AWS::S3::Bucket", "SuffixOnlyBucket")
-    resources = [s["Resource"] for s in s3_statements(synth, "Variants")]
-    assert {"Fn::Join": ["", [get_att(suffix_bucket), "/*"]]} in resources
+    synth.template("Variants").has_resource_properties(
+        "AWS::IAM::Policy", object_read({"Fn::Join": ["", [get_att(suffix_bucket), "/*.png"]]})
+    )
+
+
+def test_s3_trigger_with_prefix_alone_may_get_objects_under_it(synth: Synthesized) -> None:
+    prefix_bucket = one_of_type(synth, "Variants", "AWS::S3::Bucket", "PrefixOnlyBucket")
+    synth.template("Variants").has_resource_properties(
+        "AWS::IAM::Policy", object_read({"Fn::Join": ["", [get_att(prefix_bucket), "/uploads/*"]]})
+    )
 
 
 # --- existing and imported buckets -----------------------------------------------------------

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Match
 
 from constructs_lib import DynamoTable, StreamMapping
 from tests.constructs import (
@@ -64,7 +64,7 @@ def synth() -> Synthesized:
         max_batching_window=cdk.Duration.seconds(5),
         parallelization_factor=2,
         # Failed records join the function's failed invocations in one queue.
-        on_failure_queue=reader.dead_letter_queue,
+        dead_letter_queue=reader.dead_letter_queue,
     )
 
     imported = cdk.Stack(app, "Imported", env=ENV)
@@ -119,26 +119,38 @@ def statements_with(statements: list[dict[str, Any]], action: str) -> list[dict[
 # --- failure handling ---------------------------------------------------------------------
 
 
+MAPPING = "AWS::Lambda::EventSourceMapping"
+
+
 def test_stream_mapping_bisects_and_retries_three_times_within_an_hour(
     synth: Synthesized,
 ) -> None:
-    properties = mapping_of(synth, "Defaults")["Properties"]
-    assert properties["BisectBatchOnFunctionError"] is True
-    assert properties["MaximumRetryAttempts"] == 3
-    assert properties["MaximumRecordAgeInSeconds"] == 3600
+    synth.template("Defaults").has_resource_properties(
+        MAPPING,
+        {
+            "BisectBatchOnFunctionError": True,
+            "MaximumRetryAttempts": 3,
+            "MaximumRecordAgeInSeconds": 3600,
+        },
+    )
 
 
 def test_stream_mapping_lets_the_function_report_failed_records(synth: Synthesized) -> None:
-    properties = mapping_of(synth, "Defaults")["Properties"]
-    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    synth.template("Defaults").has_resource_properties(
+        MAPPING, {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+    )
 
 
 def test_stream_mapping_reads_from_the_trim_horizon_in_batches_of_ten(synth: Synthesized) -> None:
-    properties = mapping_of(synth, "Defaults")["Properties"]
-    assert properties["StartingPosition"] == "TRIM_HORIZON"
-    assert properties["BatchSize"] == 10
-    assert properties["EventSourceArn"] == get_att(table_id(synth, "Defaults"), "StreamArn")
-    assert "FilterCriteria" not in properties
+    synth.template("Defaults").has_resource_properties(
+        MAPPING,
+        {
+            "StartingPosition": "TRIM_HORIZON",
+            "BatchSize": 10,
+            "EventSourceArn": get_att(table_id(synth, "Defaults"), "StreamArn"),
+            "FilterCriteria": Match.absent(),
+        },
+    )
 
 
 def test_stream_mapping_sends_failed_records_to_an_encrypted_retained_queue(
@@ -168,19 +180,29 @@ def test_stream_mapping_uses_a_given_failure_queue_and_creates_none(synth: Synth
 
 
 def test_stream_mapping_passes_its_options_through(synth: Synthesized) -> None:
-    properties = mapping_of(synth, "Options")["Properties"]
-    assert properties["BatchSize"] == 100
-    assert properties["StartingPosition"] == "LATEST"
-    assert properties["MaximumRetryAttempts"] == 5
-    assert properties["MaximumRecordAgeInSeconds"] == 7200
-    assert properties["BisectBatchOnFunctionError"] is False
-    assert properties["MaximumBatchingWindowInSeconds"] == 5
-    assert properties["ParallelizationFactor"] == 2
+    synth.template("Options").has_resource_properties(
+        MAPPING,
+        {
+            "BatchSize": 100,
+            "StartingPosition": "LATEST",
+            "MaximumRetryAttempts": 5,
+            "MaximumRecordAgeInSeconds": 7200,
+            "BisectBatchOnFunctionError": False,
+            "MaximumBatchingWindowInSeconds": 5,
+            "ParallelizationFactor": 2,
+        },
+    )
 
 
 def test_stream_mapping_filters_records_by_pattern(synth: Synthesized) -> None:
-    (pattern,) = mapping_of(synth, "Options")["Properties"]["FilterCriteria"]["Filters"]
-    assert json.loads(pattern["Pattern"]) == {"eventName": ["INSERT"]}
+    synth.template("Options").has_resource_properties(
+        MAPPING,
+        {
+            "FilterCriteria": {
+                "Filters": [{"Pattern": Match.serialized_json({"eventName": ["INSERT"]})}]
+            }
+        },
+    )
 
 
 # --- permissions ----------------------------------------------------------------------------

@@ -17,12 +17,14 @@ from aws_cdk import aws_stepfunctions as sfn
 
 from constructs_lib import (
     ConstructPropsError,
+    ConstructsLibDeprecationWarning,
     DynamoTable,
     LambdaFunction,
     LeastPrivilegeRole,
     S3Trigger,
     StreamMapping,
     Workflow,
+    failure_queue,
 )
 from tests.constructs import ACCOUNT, HANDLER, HANDLER_SOURCE, REGION
 
@@ -128,7 +130,19 @@ def function(**props: Any) -> Build:
             function(timeout=cdk.Duration.minutes(16)), "timeout", "16 minutes", id="timeout 16 min"
         ),
         pytest.param(function(handler=""), "handler", "''", id="empty handler"),
+        pytest.param(
+            function(powertools_layer_version="latest"),
+            "powertools_layer_version",
+            "'latest'",
+            id="latest Powertools",
+        ),
         pytest.param(function(code="index.py"), "code", "'index.py'", id="code that is no Code"),
+        pytest.param(
+            function(role=f"arn:aws:iam::{ACCOUNT}:role/worker"),
+            "role",
+            f"'arn:aws:iam::{ACCOUNT}:role/worker'",
+            id="role as an ARN",
+        ),
         pytest.param(
             function(log_retention=logs.RetentionDays.INFINITE),
             "log_retention",
@@ -291,6 +305,18 @@ def mapping(**props: Any) -> Build:
         pytest.param(mapping(filters={}), "filters", "{}", id="filters as a dict"),
         pytest.param(mapping(filters=[]), "filters", "[]", id="no filter"),
         pytest.param(mapping(filters=[{}]), "filters", "{}", id="empty filter pattern"),
+        pytest.param(
+            mapping(filters=[{"eventName": ["insert"]}]),
+            "filters",
+            "'insert'",
+            id="lowercase event name",
+        ),
+        pytest.param(
+            mapping(filters=[{"NewImage": {"status": {"S": ["NEW"]}}}]),
+            "filters",
+            "'NewImage'",
+            id="item attribute at the top level",
+        ),
         pytest.param(mapping(function="orders-stream"), "function", "'orders-stream'", id="name"),
     ],
 )
@@ -318,6 +344,7 @@ def trigger(**props: Any) -> Build:
     [
         pytest.param(trigger(prefix="uploads/*"), "prefix", "'uploads/*'", id="prefix with *"),
         pytest.param(trigger(prefix=""), "prefix", "''", id="empty prefix"),
+        pytest.param(trigger(prefix="/uploads/"), "prefix", "'/uploads/'", id="leading slash"),
         pytest.param(trigger(suffix="*.json"), "suffix", "'*.json'", id="suffix with *"),
         pytest.param(trigger(retry_attempts=200), "retry_attempts", "200", id="200 retries"),
         pytest.param(trigger(retry_attempts=-1), "retry_attempts", "-1", id="negative retries"),
@@ -348,7 +375,7 @@ def trigger(**props: Any) -> Build:
         ),
     ],
 )
-def test_s3_trigger_refuses_wildcard_keys_non_buckets_and_out_of_range_retries(
+def test_s3_trigger_refuses_keys_that_never_match_non_buckets_and_out_of_range_retries(
     stack: cdk.Stack, build: Build, prop: str, shown: str
 ) -> None:
     assert_refused(stack, build, "S/Trigger", prop, shown)
@@ -395,3 +422,45 @@ def test_workflow_refuses_out_of_range_timeouts_and_non_chainable_definitions(
     stack: cdk.Stack, build: Build, prop: str, shown: str
 ) -> None:
     assert_refused(stack, build, "S/Flow", prop, shown)
+
+
+def test_s3_trigger_says_why_a_leading_slash_never_matches(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError, match=r"has the key 'uploads/a\.json'.*'uploads/'"):
+        trigger(prefix="/uploads/")(stack)
+
+
+# --- renamed props --------------------------------------------------------------------------
+
+
+def test_on_failure_queue_still_works_for_one_release_and_warns(stack: cdk.Stack) -> None:
+    queue = failure_queue(stack, "Failed", holds="test events")
+    with pytest.warns(ConstructsLibDeprecationWarning, match=r"use dead_letter_queue="):
+        function = LambdaFunction(
+            stack,
+            "Fn",
+            code=lambda_.Code.from_inline(HANDLER_SOURCE),
+            handler=HANDLER,
+            on_failure_queue=queue,
+        )
+    assert function.dead_letter_queue is queue
+
+
+def test_on_failure_queue_and_dead_letter_queue_together_are_refused(stack: cdk.Stack) -> None:
+    queue = failure_queue(stack, "Failed", holds="test events")
+    assert_refused(
+        stack,
+        trigger(on_failure_queue=queue, dead_letter_queue=queue),
+        "S/Trigger",
+        "on_failure_queue",
+        "Queue",
+    )
+
+
+def test_a_role_that_is_none_of_the_allowed_kinds_names_them(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError, match=r"an aws_iam\.IRole or a LeastPrivilegeRole"):
+        function(role="worker")(stack)
+
+
+def test_a_filter_that_can_never_match_says_where_item_attributes_sit(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError, match=r"item attributes sit under 'dynamodb'"):
+        mapping(filters=[{"NewImage": {"status": {"S": ["NEW"]}}}])(stack)

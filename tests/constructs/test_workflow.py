@@ -87,9 +87,7 @@ def _publishing_workflows(app: cdk.App) -> None:
     queue_key = kms.Key(stack, "QueueKey", enable_key_rotation=True)
     encrypted = sns.Topic(stack, "Encrypted", master_key=topic_key, enforce_ssl=True)
     plain = sns.Topic(stack, "Plain", enforce_ssl=True)
-    dead_letters = sqs.Queue(
-        stack, "QueueDlq", encryption_master_key=queue_key, enforce_ssl=True
-    )
+    dead_letters = sqs.Queue(stack, "QueueDlq", encryption_master_key=queue_key, enforce_ssl=True)
     cdk.Validations.of(dead_letters).acknowledge(
         cdk.Acknowledgment(
             id="Serverless::Serverless-SQSRedrivePolicy",
@@ -248,6 +246,10 @@ def test_express_workflow_takes_its_type_timeout_and_retention(synth: Synthesize
     (log_group,) = resources_of_type(template(synth, "Express"), "AWS::Logs::LogGroup").values()
     assert log_group["Properties"]["RetentionInDays"] == 7
     assert properties["LoggingConfiguration"]["Level"] == "ALL"
+
+
+def test_standard_workflow_times_out_after_15_minutes_by_default(synth: Synthesized) -> None:
+    assert definition_of(synth, "Defaults")["TimeoutSeconds"] == 900
 
 
 @pytest.mark.parametrize("stack", STACKS)

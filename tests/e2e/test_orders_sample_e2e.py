@@ -1,14 +1,13 @@
 """OrdersSample end to end: the synthesized template deployed into the local emulator.
 
-One synthesis and one deployment per module; each test drives one flow as a user would
-and checks its outcome in the deployed resources. Skipped only when the emulator cannot start.
+One synthesis and one deployment, shared with the other e2e modules (``conftest.py``); each
+test drives one flow as a user would, signed in to the stack's user pool, and checks its
+outcome in the deployed resources.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,51 +15,14 @@ import pytest
 from emulator import (
     DeployedStack,
     Emulator,
-    EmulatorStartError,
-    deploy_stack,
     http_request,
-    start_emulator,
     structured_log_records,
     wait_for,
     wait_for_execution,
     wait_for_item,
 )
 
-STACK = "OrdersSample"
 FLOW_TIMEOUT_SECONDS = 60.0
-
-
-@pytest.fixture(scope="module")
-def booting_emulator() -> Iterator[Emulator]:
-    with start_emulator(wait=False) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def cloud_assembly(booting_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Synthesized while the emulator boots: the same app code `make synth` runs.
-    import aws_cdk as cdk
-
-    from orders_sample.stack import OrdersSample
-
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app = cdk.App(outdir=str(outdir), analytics_reporting=False)
-    OrdersSample(app, STACK)
-    app.synth()
-    return outdir
-
-
-@pytest.fixture(scope="module")
-def emulator(booting_emulator: Emulator, cloud_assembly: Path) -> Emulator:
-    try:
-        return booting_emulator.wait_until_ready()
-    except EmulatorStartError as error:
-        pytest.skip(f"the emulator (moto server) cannot start here: {error}")
-
-
-@pytest.fixture(scope="module")
-def stack(emulator: Emulator, cloud_assembly: Path) -> DeployedStack:
-    return deploy_stack(emulator, cloud_assembly, STACK)
 
 
 def order(customer: str, quantity: int) -> dict[str, Any]:
@@ -93,30 +55,36 @@ def test_stack_deploys_with_the_template_unchanged(stack: DeployedStack) -> None
 
 @pytest.mark.parametrize("api", ["HttpApiUrl", "RestApiUrl"])
 def test_api_creates_an_order_and_reads_it_back(
-    emulator: Emulator, stack: DeployedStack, api: str
+    emulator: Emulator, stack: DeployedStack, signed_in: dict[str, dict[str, str]], api: str
 ) -> None:
     base = stack.outputs[api]
-    created = http_request(emulator, "POST", base + "orders", order(f"reader-{api}", 2))
+    created = http_request(
+        emulator, "POST", base + "orders", order(f"reader-{api}", 2), signed_in[api]
+    )
     assert created.status == 201, created
     body = created.json()
     assert body["status"] == "PENDING"
     assert stored(emulator, stack, body["order_id"]) is not None
 
-    read = http_request(emulator, "GET", f"{base}orders/{body['order_id']}")
+    read = http_request(emulator, "GET", f"{base}orders/{body['order_id']}", None, signed_in[api])
     assert read.status == 200
     assert read.json()["order_id"] == body["order_id"]
 
 
 @pytest.mark.parametrize("api", ["HttpApiUrl", "RestApiUrl"])
 def test_api_answers_a_bad_request_with_a_json_4xx(
-    emulator: Emulator, stack: DeployedStack, api: str
+    emulator: Emulator, stack: DeployedStack, signed_in: dict[str, dict[str, str]], api: str
 ) -> None:
-    bad = http_request(emulator, "POST", stack.outputs[api] + "orders", {"customer_id": "x"})
+    bad = http_request(
+        emulator, "POST", stack.outputs[api] + "orders", {"customer_id": "x"}, signed_in[api]
+    )
     assert 400 <= bad.status < 500
     assert set(bad.json()) == {"error", "request_id"}
     assert set(bad.json()["error"]) == {"code", "message"}
 
-    missing = http_request(emulator, "GET", stack.outputs[api] + "orders/no-such-order")
+    missing = http_request(
+        emulator, "GET", stack.outputs[api] + "orders/no-such-order", None, signed_in[api]
+    )
     assert missing.status == 404
 
 
@@ -183,11 +151,19 @@ def test_a_file_outside_the_prefix_triggers_nothing(
 
 @pytest.mark.parametrize(("quantity", "final_status"), [(2, "SHIPPED"), (11, "BACKORDERED")])
 def test_a_new_order_runs_its_workflow_updates_its_status_and_notifies(
-    emulator: Emulator, stack: DeployedStack, quantity: int, final_status: str
+    emulator: Emulator,
+    stack: DeployedStack,
+    signed_in: dict[str, dict[str, str]],
+    quantity: int,
+    final_status: str,
 ) -> None:
     topic_queue = _subscribe_queue(emulator, stack, f"e2e-{final_status.lower()}")
     created = http_request(
-        emulator, "POST", stack.outputs["HttpApiUrl"] + "orders", order(f"wf-{quantity}", quantity)
+        emulator,
+        "POST",
+        stack.outputs["HttpApiUrl"] + "orders",
+        order(f"wf-{quantity}", quantity),
+        signed_in["HttpApiUrl"],
     )
     order_id = created.json()["order_id"]
 
@@ -221,9 +197,15 @@ def test_a_new_order_runs_its_workflow_updates_its_status_and_notifies(
     assert notification["status"] == final_status
 
 
-def test_one_execution_per_order_named_after_it(emulator: Emulator, stack: DeployedStack) -> None:
+def test_one_execution_per_order_named_after_it(
+    emulator: Emulator, stack: DeployedStack, signed_in: dict[str, dict[str, str]]
+) -> None:
     created = http_request(
-        emulator, "POST", stack.outputs["HttpApiUrl"] + "orders", order("once", 1)
+        emulator,
+        "POST",
+        stack.outputs["HttpApiUrl"] + "orders",
+        order("once", 1),
+        signed_in["HttpApiUrl"],
     )
     order_id = created.json()["order_id"]
     wait_for_execution(emulator, stack.outputs["StateMachineArn"], order_id, FLOW_TIMEOUT_SECONDS)

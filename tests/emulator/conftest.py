@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator import DeployedStack, Emulator, EmulatorStartError, deploy_stack, start_emulator
+from emulator import DeployedStack, Emulator, deploy_stack, start_emulator
+from tests.emulator_support import ready_or_skip
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +29,7 @@ def cloud_assembly(booting_emulator: Emulator, tmp_path_factory: pytest.TempPath
 
 @pytest.fixture(scope="module")
 def emulator(booting_emulator: Emulator, cloud_assembly: Path) -> Emulator:
-    try:
-        return booting_emulator.wait_until_ready()
-    except EmulatorStartError as error:
-        pytest.skip(f"the emulator (moto server) cannot start here: {error}")
+    return ready_or_skip(booting_emulator)
 
 
 @pytest.fixture(scope="module")

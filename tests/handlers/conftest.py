@@ -33,6 +33,8 @@ with pytest.MonkeyPatch.context() as _patch:
     for _name, _value in IMPORT_ENV.items():
         _patch.setenv(_name, _value)
     import orders.api
+    import orders.aws
+    import orders.idempotency
     import orders.ingest
     import orders.store
     import orders.stream
@@ -66,9 +68,8 @@ def context() -> LambdaContext:
 
 
 def _clear_clients() -> None:
-    orders.store.dynamodb.cache_clear()
-    orders.ingest.s3.cache_clear()
-    orders.stream.stepfunctions.cache_clear()
+    orders.aws.forget_clients()
+    orders.idempotency.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -103,14 +104,19 @@ def aws(aws_session: boto3.Session) -> boto3.Session:
     return aws_session
 
 
-@pytest.fixture(scope="module")
-def _orders_table(aws_session: boto3.Session) -> Any:
-    return aws_session.resource("dynamodb").create_table(
-        TableName=TABLE_NAME,
-        KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
+def new_table(session: boto3.Session, name: str, partition_key: str) -> Any:
+    """A new on-demand moto table with a string partition key."""
+    return session.resource("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": partition_key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": partition_key, "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+@pytest.fixture(scope="module")
+def _orders_table(aws_session: boto3.Session) -> Any:
+    return new_table(aws_session, TABLE_NAME, "order_id")
 
 
 @pytest.fixture

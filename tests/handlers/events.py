@@ -223,3 +223,28 @@ def emitted_metrics(stdout: str) -> dict[str, float]:
                 values = value if isinstance(value, list) else [value]
                 totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(values)
     return totals
+
+
+#: Characters the order model refuses in text fields, by Unicode general category: control
+#: characters (Cc) and format characters (Cf), each named after what it is.
+INVISIBLE_CHARACTERS = {
+    "Cc-nul": "\x00",
+    "Cc-escape": "\x1b",
+    "Cc-newline": "\n",
+    "Cc-delete": "\x7f",
+    "Cc-c1-next-line": "\x85",
+    "Cf-soft-hyphen": "\u00ad",
+    "Cf-zero-width-space": "\u200b",
+    "Cf-right-to-left-override": "\u202e",
+    "Cf-byte-order-mark": "\ufeff",
+    "Cf-tag-character": "\U000e0041",
+}
+
+
+def with_character(field: str, character: str) -> dict[str, Any]:
+    """:data:`VALID_ORDER` with ``character`` inside ``field`` (a text field or ``sku``)."""
+    if field == "sku":
+        return {**VALID_ORDER, "items": [{"sku": f"SKU{character}1", "quantity": 1}]}
+    if field == "email":
+        return {**VALID_ORDER, "email": f"ada@example.com{character}"}
+    return {**VALID_ORDER, field: f"{character}{VALID_ORDER[field]}"}

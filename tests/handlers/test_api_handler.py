@@ -10,6 +10,7 @@ from orders import api
 
 from tests.handlers.events import (
     API_EVENTS,
+    INVISIBLE_CHARACTERS,
     VALID_ORDER,
     as_base64,
     body_of,
@@ -17,6 +18,7 @@ from tests.handlers.events import (
     header,
     post_order,
     stored_order,
+    with_character,
 )
 
 pytestmark = pytest.mark.usefixtures("table")
@@ -191,6 +193,24 @@ def test_post_invalid_order_is_422_with_json_error_and_stores_nothing(
     event = post_order(make_event, order)
 
     assert_error(api.handler(event, context), 422, "INVALID_ORDER", request_id_of(event))
+    assert scan(table) == []
+
+
+@pytest.mark.parametrize("field", ["customer_id", "email", "sku"])
+@pytest.mark.parametrize(
+    "character", INVISIBLE_CHARACTERS.values(), ids=INVISIBLE_CHARACTERS.keys()
+)
+def test_post_order_with_a_control_or_format_character_is_422_and_stores_nothing(
+    make_event: Any, context: Any, table: Any, field: str, character: str
+) -> None:
+    event = post_order(make_event, with_character(field, character))
+
+    response = api.handler(event, context)
+
+    assert_error(response, 422, "INVALID_ORDER", request_id_of(event))
+    message = body_of(response)["error"]["message"]
+    assert "control or format characters" in message and field in message
+    assert f"U+{ord(character):04X}" in message
     assert scan(table) == []
 
 

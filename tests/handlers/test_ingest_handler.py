@@ -11,7 +11,13 @@ from botocore.exceptions import ClientError
 from orders import config, ingest, store
 from orders.errors import ConfigurationError, InvalidEventError
 
-from tests.handlers.events import VALID_ORDER, emitted_metrics, s3_object_created
+from tests.handlers.events import (
+    INVISIBLE_CHARACTERS,
+    VALID_ORDER,
+    emitted_metrics,
+    s3_object_created,
+    with_character,
+)
 
 KEY = "uploads/batch-1.json"
 
@@ -63,6 +69,30 @@ def test_mixed_file_stores_valid_orders_as_pending_and_reports_invalid_ones(
     assert "status: Extra inputs are not permitted" in reasons[0]
     assert "items.0.quantity" in reasons[1]
     assert "JSON object" in reasons[2]
+
+
+@pytest.mark.parametrize(
+    "character", INVISIBLE_CHARACTERS.values(), ids=INVISIBLE_CHARACTERS.keys()
+)
+def test_orders_with_control_or_format_characters_are_rejected_and_the_valid_ones_stored(
+    bucket: str, table: Any, context: Any, character: str
+) -> None:
+    orders = [
+        order("first"),
+        with_character("customer_id", character),
+        with_character("email", character),
+        with_character("sku", character),
+        order("second"),
+    ]
+
+    summary = ingest.handler(upload_orders(bucket, orders), context)
+
+    assert sorted(item["customer_id"] for item in stored(table)) == ["first", "second"]
+    assert summary["written"] == 2 and summary["rejected_count"] == 3
+    assert [rejection["index"] for rejection in summary["rejected"]] == [1, 2, 3]
+    for rejection, field in zip(summary["rejected"], ["customer_id", "email", "sku"], strict=True):
+        assert field in rejection["reason"]
+        assert f"U+{ord(character):04X}" in rejection["reason"]
 
 
 def test_invalid_orders_are_logged_with_index_and_reason_and_counted(

@@ -8,6 +8,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from tests.support import RECOMMENDED_FLAGS
+
 ALARM_EMAIL = "oncall@example.com"
 
 
@@ -15,7 +17,8 @@ ALARM_EMAIL = "oncall@example.com"
 def template() -> Template:
     from orders_sample.stack import OrdersSample
 
-    app = cdk.App(analytics_reporting=False)
+    # Synthesized as `cdk synth` would, with cdk.json's feature flags.
+    app = cdk.App(analytics_reporting=False, context=dict(RECOMMENDED_FLAGS))
     return Template.from_stack(OrdersSample(app, "Operated", alarm_email=ALARM_EMAIL))
 
 
@@ -27,8 +30,9 @@ def only_id(template: Template, resource_type: str, prefix: str) -> str:
 def test_every_alarm_of_the_sample_notifies_the_one_alarm_topic(template: Template) -> None:
     topic = {"Ref": only_id(template, "AWS::SNS::Topic", "OperationsTopic")}
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
-    # 6 functions x 5, table 2, stream mapping 2, trigger 2, two APIs x 2, workflow 4.
-    assert len(alarms) == 44
+    # 6 functions x 5, two tables (orders, idempotency) x 2, stream mapping 2, trigger 2,
+    # two APIs x 2, workflow 4.
+    assert len(alarms) == 46
     template.all_resources_properties(
         "AWS::CloudWatch::Alarm", {"AlarmActions": [topic], "OKActions": [topic]}
     )

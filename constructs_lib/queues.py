@@ -1,4 +1,8 @@
-"""The one helper that creates queues for failed events: encrypted, TLS-only, retained."""
+"""The one helper that creates queues for failed events: encrypted, TLS-only, retained.
+
+Public: an app that needs a dead-letter queue of its own (an SNS subscription's, an SQS
+queue's) gets the same queue the constructs create, with the same acknowledgments.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,11 @@ from .defaults import FAILURE_QUEUE_RETENTION_DAYS
 def failure_queue(scope: Construct, construct_id: str, *, holds: str) -> sqs.Queue:
     """Create the queue that keeps ``holds`` (e.g. "failed asynchronous invocations").
 
-    SQS-managed server-side encryption, a TLS-only queue policy, 14 days' retention,
-    retained when the stack is deleted.
+    SQS-managed server-side encryption, a TLS-only queue policy, 14 days' retention
+    (:data:`constructs_lib.defaults.FAILURE_QUEUE_RETENTION_DAYS`), retained when the stack
+    is deleted. The queue is the end of a failure path, so cdk-nag's "no dead-letter queue"
+    findings (``AwsSolutions-SQS3``, ``Serverless-SQSRedrivePolicy``) are acknowledged on it,
+    naming ``holds`` in the reason. Its logical id is ``construct_id`` under ``scope``.
     """
     queue = sqs.Queue(
         scope,
