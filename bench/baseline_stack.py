@@ -259,6 +259,7 @@ class BaselineOrders(cdk.Stack):
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE,
+            recursive_loop=lambda_.RecursiveLoop.TERMINATE,
             dead_letter_queue=self._queue(f"{construct_id}DeadLetterQueue"),
             layers=[
                 lambda_.LayerVersion.from_layer_version_arn(

@@ -29,6 +29,18 @@ FUNCTION_MEMORY_MB: Final = 256
 FUNCTION_TIMEOUT_SECONDS: Final = 10
 FUNCTION_MEMORY_RANGE_MB: Final = (128, 10240)
 FUNCTION_TIMEOUT_RANGE_SECONDS: Final = (1, 900)
+#: Recursive loop detection (an aws_lambda.RecursiveLoop member name). TERMINATE is what
+#: Lambda does when the setting is absent: after about 16 invocations of one request chain
+#: through SQS, SNS or S3, Lambda stops the chain rather than bill a runaway loop. Written
+#: into the template all the same, so that a reader of the function sees it and a stack
+#: cannot drift to ALLOW unnoticed; ALLOW is for functions that recurse on purpose.
+FUNCTION_RECURSIVE_LOOP: Final = "TERMINATE"
+#: SnapStart off. For Python (3.12 and later) it is billed: a charge for caching each
+#: published version's snapshot (by memory size, for as long as the version is active, at
+#: least 3 hours) and a charge per restore. Worth it for a latency-sensitive function with
+#: a slow initialization; a function whose import is already fast (this library's handlers
+#: import lazily) pays for little gain. It works on published versions only.
+FUNCTION_SNAP_START: Final = False
 #: Powertools for AWS Lambda (Python) v3 public layer version. Pinned so that a deploy is
 #: repeatable; the same version number is published in every region listed below.
 POWERTOOLS_LAYER_VERSION: Final = 36
