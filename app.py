@@ -2,7 +2,8 @@
 """The sample app: synthesizes the OrdersSample stack with the AWS security rule packs applied.
 
 Account and region come from the CDK CLI's environment (CDK_DEFAULT_ACCOUNT / REGION);
-``-c notify_email=you@example.com`` subscribes an address to order notifications.
+``-c notify_email=you@example.com`` subscribes an address to order notifications,
+``-c alarm_email=oncall@example.com`` one to the alarms of every construct.
 """
 
 import os
@@ -22,6 +23,7 @@ OrdersSample(
         account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
     ),
     notify_email=app.node.try_get_context("notify_email"),
+    alarm_email=app.node.try_get_context("alarm_email"),
 )
 assembly = app.synth()
 

@@ -9,6 +9,9 @@ cost into the baseline. What it leaves out, on purpose:
 - cdk-nag acknowledgments (the benchmark runs without the rule packs);
 - argument validation and the removal of the role ``DependsOn`` that cfn-lint flags (W3005),
   which change no resource.
+
+The alarms, the alarm topic, the dashboard, the composite alarm and the API function's
+CodeDeploy release are written out alarm by alarm, as a user without the library would.
 """
 
 from __future__ import annotations
@@ -16,13 +19,16 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as http_authorizers
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -62,6 +68,28 @@ HTTP_ACCESS_LOG_FIELDS = {
     "authorizerError": "$context.authorizer.error",
     "integrationError": "$context.integrationErrorMessage",
 }
+#: The sample's functions and their timeouts (their duration alarms fire at 90 % of them).
+FUNCTION_TIMEOUTS = {
+    "ApiFunction": 10,
+    "IngestFunction": 60,
+    "StreamFunction": 10,
+    "ProcessOrderFunction": 10,
+    "ShipOrderFunction": 10,
+    "BackorderFunction": 10,
+}
+TABLE_METRICS = ("ThrottledRequests", "SystemErrors")
+TABLE_OPERATIONS = (
+    "GetItem",
+    "BatchGetItem",
+    "Query",
+    "Scan",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactGetItems",
+    "TransactWriteItems",
+)
 TRANSIENT_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -125,9 +153,12 @@ class BaselineOrders(cdk.Stack):
             "dynamodb:UpdateItem",
         )
         api_fn.add_environment("IDEMPOTENCY_TABLE_NAME", idempotency.table_name)
+        api_alias = lambda_.Alias(
+            self, "ApiFunctionAlias", alias_name="live", version=api_fn.current_version
+        )
         routes = [("POST", "/orders"), ("GET", "/orders/{order_id}")]
-        rest_url = self._rest_api(api_fn, routes, users)
-        http_url = self._http_api(api_fn, routes, users, client)
+        rest_url = self._rest_api(api_alias, routes, users)
+        http_url = self._http_api(api_alias, routes, users, client)
 
         # --- ingest ---
         ingest_fn = self._function(
@@ -148,6 +179,9 @@ class BaselineOrders(cdk.Stack):
         state_machine.grant_start_execution(stream_fn)
         self._stream_mapping(stream_fn, table)
 
+        # --- operations ---
+        alarm_topic = self._operations(api_alias)
+
         cdk.CfnOutput(self, "RestApiUrl", value=rest_url)
         cdk.CfnOutput(self, "HttpApiUrl", value=http_url)
         cdk.CfnOutput(self, "UploadsBucketName", value=bucket.bucket_name)
@@ -156,6 +190,7 @@ class BaselineOrders(cdk.Stack):
         cdk.CfnOutput(self, "UserPoolId", value=users.user_pool_id)
         cdk.CfnOutput(self, "UserPoolClientId", value=client.user_pool_client_id)
         cdk.CfnOutput(self, "NotificationTopicArn", value=topic.topic_arn)
+        cdk.CfnOutput(self, "AlarmTopicArn", value=alarm_topic.topic_arn)
 
     # --- shared pieces ---------------------------------------------------------------
 
@@ -224,6 +259,7 @@ class BaselineOrders(cdk.Stack):
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE,
+            recursive_loop=lambda_.RecursiveLoop.TERMINATE,
             dead_letter_queue=self._queue(f"{construct_id}DeadLetterQueue"),
             layers=[
                 lambda_.LayerVersion.from_layer_version_arn(
@@ -598,6 +634,275 @@ class BaselineOrders(cdk.Stack):
         ]
         for grant in grants:
             grant.apply_before(mapping)
+
+    # --- operations ------------------------------------------------------------------
+
+    def _operations(self, api_alias: lambda_.Alias) -> sns.Topic:
+        """Alarms per resource, one encrypted topic, a dashboard, a health alarm, a canary."""
+        rows: list[tuple[str, list[cloudwatch.Alarm]]] = []
+        for function_id, timeout in FUNCTION_TIMEOUTS.items():
+            function = cast(lambda_.Function, self.node.find_child(function_id))
+            alias = api_alias if function_id == "ApiFunction" else None
+            rows.append((function_id, self._function_alarms(function, timeout, alias)))
+        for table_id in ("OrdersTable", "IdempotencyRecords"):
+            table = cast(dynamodb.Table, self.node.find_child(table_id))
+            rows.append((table_id, [self._table_alarm(table, m) for m in TABLE_METRICS]))
+        stream_fn = cast(lambda_.Function, self.node.find_child("StreamFunction"))
+        rows.append(
+            (
+                "NewOrders",
+                [
+                    self._alarm(
+                        "NewOrdersIteratorAge",
+                        stream_fn.metric("IteratorAge", statistic="Maximum"),
+                        1_800_000,
+                    ),
+                    self._queue_alarm("NewOrdersOnFailureQueue"),
+                ],
+            )
+        )
+        rule = cast(events.Rule, self.node.find_child("UploadsObjectCreated"))
+        failed = cloudwatch.Metric(
+            namespace="AWS/Events",
+            metric_name="FailedInvocations",
+            dimensions_map={"RuleName": rule.rule_name},
+            statistic="Sum",
+        )
+        rows.append(
+            (
+                "Uploads",
+                [
+                    self._alarm("UploadsFailedInvocations", failed, 1, lost_work=True),
+                    self._queue_alarm("UploadsDeadLetterQueue"),
+                ],
+            )
+        )
+        rest = cast(apigateway.RestApi, self.node.find_child("RestApi"))
+        http_stage = cast(apigwv2.HttpStage, self.node.find_child("HttpApiDefaultStage"))
+        for api_id, stage in (("RestApi", rest.deployment_stage), ("HttpApi", http_stage)):
+            rows.append((api_id, self._api_alarms(api_id, stage)))
+        machine = cast(sfn.StateMachine, self.node.find_child("OrderWorkflow"))
+        rows.append(
+            (
+                "OrderWorkflow",
+                [
+                    self._alarm("WorkflowFailed", machine.metric_failed(), 1, lost_work=True),
+                    self._alarm("WorkflowTimedOut", machine.metric_timed_out(), 1, lost_work=True),
+                    self._alarm("WorkflowAborted", machine.metric_aborted(), 1, lost_work=True),
+                    self._alarm("WorkflowThrottled", machine.metric_throttled(), 1),
+                ],
+            )
+        )
+        topic = self._alarm_topic()
+        self._dashboard_and_health(rows, topic)
+        self._canary(api_alias, rows[0][1])
+        return topic
+
+    def _alarm(
+        self,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        lost_work: bool = False,
+    ) -> cloudwatch.Alarm:
+        return cloudwatch.Alarm(
+            self,
+            construct_id,
+            metric=metric.with_(period=cdk.Duration.minutes(1))
+            if isinstance(metric, cloudwatch.Metric)
+            else metric,
+            threshold=threshold,
+            evaluation_periods=1 if lost_work else 5,
+            datapoints_to_alarm=1 if lost_work else 3,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"OrdersSample: {construct_id}",
+        )
+
+    def _queue_alarm(self, queue_id: str) -> cloudwatch.Alarm:
+        queue = cast(sqs.Queue, self.node.find_child(queue_id))
+        visible = queue.metric_approximate_number_of_messages_visible(statistic="Maximum")
+        return self._alarm(f"{queue_id}Messages", visible, 1, lost_work=True)
+
+    def _function_alarms(
+        self, function: lambda_.Function, timeout_seconds: int, alias: lambda_.Alias | None
+    ) -> list[cloudwatch.Alarm]:
+        name = function.function_name
+        scope = {"FunctionName": name}
+        executed = scope
+        if alias is not None:
+            scope = {**scope, "Resource": f"{name}:live"}
+            executed = {**scope, "ExecutedVersion": alias.version.version}
+
+        def metric(
+            metric_name: str, dimensions: dict[str, str], statistic: str
+        ) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace="AWS/Lambda",
+                metric_name=metric_name,
+                dimensions_map=dimensions,
+                statistic=statistic,
+                period=cdk.Duration.minutes(1),
+            )
+
+        error_rate = cloudwatch.MathExpression(
+            expression="IF(invocations > 0, 100 * errors / invocations, 0)",
+            using_metrics={
+                "errors": metric("Errors", executed, "Sum"),
+                "invocations": metric("Invocations", executed, "Sum"),
+            },
+            label="Error rate (%)",
+            period=cdk.Duration.minutes(1),
+        )
+        prefix = function.node.id
+        return [
+            self._alarm(f"{prefix}ErrorRate", error_rate, 5),
+            self._alarm(f"{prefix}Throttles", metric("Throttles", scope, "Sum"), 1),
+            self._alarm(
+                f"{prefix}Duration", metric("Duration", executed, "p99"), timeout_seconds * 900
+            ),
+            self._alarm(
+                f"{prefix}DeadLetterErrors",
+                metric("DeadLetterErrors", scope, "Sum"),
+                1,
+                lost_work=True,
+            ),
+            self._queue_alarm(f"{prefix}DeadLetterQueue"),
+        ]
+
+    def _table_alarm(self, table: dynamodb.Table, metric_name: str) -> cloudwatch.Alarm:
+        metrics = {
+            operation.lower(): cloudwatch.Metric(
+                namespace="AWS/DynamoDB",
+                metric_name=metric_name,
+                dimensions_map={"TableName": table.table_name, "Operation": operation},
+                statistic="Sum",
+                period=cdk.Duration.minutes(1),
+            )
+            for operation in TABLE_OPERATIONS
+        }
+        total = cloudwatch.MathExpression(
+            expression=" + ".join(f"FILL({metric_id}, 0)" for metric_id in metrics),
+            using_metrics=metrics,
+            period=cdk.Duration.minutes(1),
+        )
+        return self._alarm(f"{table.node.id}{metric_name}", total, 1)
+
+    def _api_alarms(
+        self, api_id: str, stage: apigateway.Stage | apigwv2.HttpStage
+    ) -> list[cloudwatch.Alarm]:
+        error_rate = cloudwatch.MathExpression(
+            expression="100 * rate",
+            using_metrics={"rate": stage.metric_server_error(statistic="Average")},
+            period=cdk.Duration.minutes(1),
+        )
+        return [
+            self._alarm(f"{api_id}ServerErrorRate", error_rate, 5),
+            self._alarm(f"{api_id}Latency", stage.metric_latency(statistic="p99"), 3000),
+        ]
+
+    def _alarm_topic(self) -> sns.Topic:
+        key = kms.Key(
+            self,
+            "AlarmTopicKey",
+            description="Encrypts the alarm notifications of this service",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        conditions = {
+            "StringEquals": {"aws:SourceAccount": self.account},
+            "ArnLike": {
+                "aws:SourceArn": f"arn:{self.partition}:cloudwatch:{self.region}:{self.account}"
+                ":alarm:*"
+            },
+        }
+        cloudwatch_principal = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[cloudwatch_principal],
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                resources=["*"],
+                conditions=conditions,
+            )
+        )
+        topic = sns.Topic(self, "AlarmTopic", master_key=key, enforce_ssl=True)
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[cloudwatch_principal],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions=conditions,
+            )
+        )
+        return topic
+
+    def _dashboard_and_health(
+        self, rows: list[tuple[str, list[cloudwatch.Alarm]]], topic: sns.Topic
+    ) -> None:
+        action = cloudwatch_actions.SnsAction(topic)
+        every_alarm = [alarm for _, alarms in rows for alarm in alarms]
+        for alarm in every_alarm:
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+        health = cloudwatch.CompositeAlarm(
+            self,
+            "ServiceHealth",
+            alarm_rule=cloudwatch.AlarmRule.any_of(
+                *(
+                    cloudwatch.AlarmRule.from_alarm(alarm, cloudwatch.AlarmState.ALARM)
+                    for alarm in every_alarm
+                )
+            ),
+        )
+        dashboard = cloudwatch.Dashboard(self, "Dashboard")
+        dashboard.add_widgets(cloudwatch.AlarmStatusWidget(alarms=[health], width=24, height=2))
+        for title, alarms in rows:
+            dashboard.add_widgets(
+                cloudwatch.AlarmStatusWidget(alarms=alarms, title=title, width=6, height=6),
+                *(
+                    cloudwatch.AlarmWidget(alarm=alarm, width=max(3, 18 // len(alarms)), height=6)
+                    for alarm in alarms
+                ),
+            )
+
+    def _canary(self, alias: lambda_.Alias, function_alarms: list[cloudwatch.Alarm]) -> None:
+        # Every function alarm but the dead-letter queue's judges the new version.
+        rollback = function_alarms[:4]
+        role = iam.Role(
+            self,
+            "ApiFunctionDeploymentRole",
+            assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "lambda:GetAlias",
+                    "lambda:UpdateAlias",
+                    "lambda:GetProvisionedConcurrencyConfig",
+                ],
+                resources=[alias.function_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:DescribeAlarms"],
+                resources=[alarm.alarm_arn for alarm in rollback],
+            )
+        )
+        codedeploy.LambdaDeploymentGroup(
+            self,
+            "ApiFunctionDeploymentGroup",
+            alias=alias,
+            deployment_config=codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES,
+            # Without the managed policy aws-cdk would attach to the role.
+            role=role.without_policy_updates(),
+            alarms=rollback,
+            auto_rollback=codedeploy.AutoRollbackConfig(
+                failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
+            ),
+        )
+        for alarm in rollback:
+            alias.node.add_dependency(alarm)
 
 
 class _HttpLambdaProxy(apigwv2.HttpRouteIntegration):

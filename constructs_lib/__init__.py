@@ -14,9 +14,12 @@ from .errors import ConstructPropsError, ConstructsLibDeprecationWarning
 
 if TYPE_CHECKING:
     from ._acknowledge import acknowledge_finding
+    from ._alarms import AlarmOptions, AlarmSetting
+    from ._deployment import LambdaDeployment
     from .function import LambdaFunction
     from .http_api import HttpApiEndpoint
     from .idempotency import IdempotencyStore
+    from .operations_hub import OperationsHub
     from .queues import failure_queue
     from .rest_api import RestApiEndpoint
     from .role import LeastPrivilegeRole, apply_permissions_boundary
@@ -38,16 +41,24 @@ _MODULE_OF = {
     "S3Trigger": ".s3_trigger",
     "StreamMapping": ".stream_mapping",
     "Workflow": ".workflow",
+    "AlarmOptions": "._alarms",
+    "AlarmSetting": "._alarms",
+    "LambdaDeployment": "._deployment",
+    "OperationsHub": ".operations_hub",
 }
 
 __all__ = [
+    "AlarmOptions",
+    "AlarmSetting",
     "ConstructPropsError",
     "ConstructsLibDeprecationWarning",
     "DynamoTable",
     "HttpApiEndpoint",
     "IdempotencyStore",
+    "LambdaDeployment",
     "LambdaFunction",
     "LeastPrivilegeRole",
+    "OperationsHub",
     "RestApiEndpoint",
     "S3Trigger",
     "StreamMapping",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from constructs import Construct
 
 from . import defaults
+from ._alarms import AlarmOptions, api_alarms
 from ._logs import owned_log_group
 from ._routes import (
     Route,
@@ -65,6 +66,9 @@ SHARED_PROPS_DOC = """
         Retention of the access log group; never ``INFINITE``. Default: one month.
     description:
         API description. Default: none.
+    alarms:
+        :class:`~constructs_lib.AlarmOptions`. Default: alarms on the stage's
+        ``ServerErrorRate`` (5 % of requests) and ``Latency`` (p99 at 3 s).
 """
 
 #: The attributes both endpoints expose.
@@ -75,6 +79,7 @@ SHARED_ATTRIBUTES_DOC = """
     routes: ``dict`` of normalised route key (``"GET /orders/{order_id}"``) to the route's
     construct (an ``aws_apigateway.Method`` or an ``aws_apigatewayv2.HttpRoute``)
     access_log_group: ``aws_logs.LogGroup``
+    alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
 """
 
 
@@ -82,8 +87,12 @@ class ApiEndpoint(Construct):
     """Base of the API endpoints: checks the shared props and creates the access log group.
 
     A subclass checks what only its kind of API has, then builds the API, its stage and one
-    route per key, filling :attr:`routes`.
+    route per key, filling :attr:`routes`, and ends with :meth:`_add_alarms` once its
+    stage exists.
     """
+
+    #: The one stage, built by the subclass.
+    stage: Any
 
     def __init__(
         self,
@@ -99,6 +108,7 @@ class ApiEndpoint(Construct):
         throttling_burst_limit: int,
         cors_allowed_origins: Sequence[str] | None,
         access_log_retention: logs.RetentionDays | None,
+        alarms: AlarmOptions | None,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -116,6 +126,12 @@ class ApiEndpoint(Construct):
             self, "AccessLogs", retention=access_log_retention, prop="access_log_retention"
         )
         self.routes: dict[str, Any] = {}
+        self.alarms: dict[str, Any] = {}
+        self._alarm_options = alarms
+
+    def _add_alarms(self) -> None:
+        """Create the stage's alarms (both kinds of stage publish the same two metrics)."""
+        self.alarms = api_alarms(self, self._alarm_options, stage=self.stage)
 
     def _deprecated_routes(self, old_name: str) -> dict[str, Any]:
         warnings.warn(

@@ -29,6 +29,18 @@ FUNCTION_MEMORY_MB: Final = 256
 FUNCTION_TIMEOUT_SECONDS: Final = 10
 FUNCTION_MEMORY_RANGE_MB: Final = (128, 10240)
 FUNCTION_TIMEOUT_RANGE_SECONDS: Final = (1, 900)
+#: Recursive loop detection (an aws_lambda.RecursiveLoop member name). TERMINATE is what
+#: Lambda does when the setting is absent: after about 16 invocations of one request chain
+#: through SQS, SNS or S3, Lambda stops the chain rather than bill a runaway loop. Written
+#: into the template all the same, so that a reader of the function sees it and a stack
+#: cannot drift to ALLOW unnoticed; ALLOW is for functions that recurse on purpose.
+FUNCTION_RECURSIVE_LOOP: Final = "TERMINATE"
+#: SnapStart off. For Python (3.12 and later) it is billed: a charge for caching each
+#: published version's snapshot (by memory size, for as long as the version is active, at
+#: least 3 hours) and a charge per restore. Worth it for a latency-sensitive function with
+#: a slow initialization; a function whose import is already fast (this library's handlers
+#: import lazily) pays for little gain. It works on published versions only.
+FUNCTION_SNAP_START: Final = False
 #: Powertools for AWS Lambda (Python) v3 public layer version. Pinned so that a deploy is
 #: repeatable; the same version number is published in every region listed below.
 POWERTOOLS_LAYER_VERSION: Final = 36
@@ -162,3 +174,78 @@ SNS_PUBLISH_KMS_ACTIONS: Final = ("kms:GenerateDataKey", "kms:Decrypt")
 # --- S3Trigger buckets ----------------------------------------------------------------
 #: Server access logs are kept this long in the trigger's log bucket, then expire.
 ACCESS_LOG_EXPIRATION_DAYS: Final = 365
+
+
+# --- Alarms (every construct's ``alarms`` prop) ------------------------------------------
+#: Alarms watch one-minute periods: the finest period the AWS/Lambda, AWS/ApiGateway,
+#: AWS/DynamoDB, AWS/States, AWS/Events and AWS/SQS metrics are published at.
+ALARM_PERIOD_SECONDS: Final = 60
+#: A *sustained* condition (an error rate, throttling, slow responses, an old stream
+#: iterator) alarms when 3 of the last 5 periods breach: one slow cold start, one throttled
+#: burst or one failed request in a quiet minute is a blip that pages nobody, while a real
+#: problem still alarms within 3 to 5 minutes. 3-of-5 rather than 3-of-3 so that a problem
+#: that flickers (breach, recover, breach) is not hidden.
+SUSTAINED_EVALUATION_PERIODS: Final = 5
+SUSTAINED_DATAPOINTS_TO_ALARM: Final = 3
+#: *Lost work* (a message in a dead-letter queue, an event EventBridge gave up on, a failed
+#: workflow execution, an event Lambda could not even dead-letter) alarms on the first
+#: period: each one is a unit of work that no retry will redo, so waiting only delays the
+#: redrive. It is not a blip: the retries that absorb blips have already run out.
+LOST_WORK_EVALUATION_PERIODS: Final = 1
+LOST_WORK_DATAPOINTS_TO_ALARM: Final = 1
+#: Missing data never raises an alarm: Lambda, API Gateway and SQS publish nothing while a
+#: system is quiet (and SQS stops after six idle hours), and a quiet system is healthy.
+ALARM_TREAT_MISSING_DATA: Final = "NOT_BREACHING"
+
+#: LambdaFunction: percent of invocations that fail (Errors / Invocations, metric math).
+FUNCTION_ERROR_RATE_PERCENT: Final = 5
+#: LambdaFunction: throttled invocations per minute.
+FUNCTION_THROTTLES: Final = 1
+#: LambdaFunction: p99 duration at this percent of the function's timeout, the point where
+#: the slowest requests are about to be cut off.
+FUNCTION_DURATION_PERCENT_OF_TIMEOUT: Final = 90
+#: StreamMapping: the age of the oldest record read, as a percent of the mapping's maximum
+#: record age: past half of it, records are at risk of being sent to the on-failure queue
+#: unprocessed, and there is still time to act.
+STREAM_ITERATOR_AGE_PERCENT_OF_MAX_RECORD_AGE: Final = 50
+#: RestApiEndpoint / HttpApiEndpoint: percent of requests answered with a 5xx.
+API_SERVER_ERROR_RATE_PERCENT: Final = 5
+#: RestApiEndpoint / HttpApiEndpoint: p99 latency in milliseconds. The endpoints have no
+#: timeout of their own to derive it from; 3 s is a tenth of API Gateway's 29 s integration
+#: limit and well past what a person waits for.
+API_LATENCY_P99_MS: Final = 3000
+#: DynamoTable: throttled requests / system errors per minute, summed over these
+#: operations. A CloudWatch alarm reads at most 10 metrics, so the sum covers the ten item
+#: and query operations; PartiQL statements and stream reads (GetRecords) are left out.
+TABLE_THROTTLED_REQUESTS: Final = 1
+TABLE_SYSTEM_ERRORS: Final = 1
+TABLE_ALARM_OPERATIONS: Final = (
+    "GetItem",
+    "BatchGetItem",
+    "Query",
+    "Scan",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactGetItems",
+    "TransactWriteItems",
+)
+#: Workflow: throttled state transitions per minute (sustained, 3 of 5).
+WORKFLOW_EXECUTIONS_THROTTLED: Final = 1
+
+# --- Canary and linear releases (LambdaFunction ``deployment``) ---------------------------
+#: The traffic shift a release uses unless told otherwise: 10 % of requests for 5 minutes,
+#: long enough for the 3-of-5 alarms to judge the new version, then all of them.
+DEPLOYMENT_TRAFFIC_SHIFT: Final = "CANARY_10_PERCENT_5_MINUTES"
+DEPLOYMENT_TRAFFIC_SHIFTS: Final = (
+    "CANARY_10_PERCENT_5_MINUTES",
+    "CANARY_10_PERCENT_10_MINUTES",
+    "CANARY_10_PERCENT_15_MINUTES",
+    "CANARY_10_PERCENT_30_MINUTES",
+    "LINEAR_10_PERCENT_EVERY_1_MINUTE",
+    "LINEAR_10_PERCENT_EVERY_2_MINUTES",
+    "LINEAR_10_PERCENT_EVERY_3_MINUTES",
+    "LINEAR_10_PERCENT_EVERY_10_MINUTES",
+    "ALL_AT_ONCE",
+)

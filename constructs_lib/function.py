@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 import jsii
-from aws_cdk import CfnMapping, Duration, Stack, Token
+from aws_cdk import Annotations, CfnMapping, Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -15,6 +15,8 @@ from constructs import Construct
 
 from . import defaults
 from ._acknowledge import acknowledge_unscoped_resources
+from ._alarms import AlarmOptions, function_alarms
+from ._deployment import LambdaDeployment, release_through_codedeploy
 from ._deprecation import renamed_prop
 from ._interfaces import role_of
 from ._logs import owned_log_group
@@ -29,6 +31,13 @@ DEFAULT_RUNTIME: lambda_.Runtime = getattr(lambda_.Runtime, defaults.FUNCTION_RU
 DEFAULT_ARCHITECTURE: lambda_.Architecture = getattr(
     lambda_.Architecture, defaults.FUNCTION_ARCHITECTURE
 )
+#: Recursive loop detection unless told otherwise: :data:`defaults.FUNCTION_RECURSIVE_LOOP`.
+DEFAULT_RECURSIVE_LOOP: lambda_.RecursiveLoop = lambda_.RecursiveLoop[
+    defaults.FUNCTION_RECURSIVE_LOOP
+]
+#: aws-cdk's warning that SnapStart applies to published versions only: the library refuses
+#: snap_start without the alias (a published version), so the warning is answered.
+_SNAP_START_PUBLISH_WARNING = "@aws-cdk/aws-lambda:snapStartRequirePublish"
 #: Construct id of the per-stack mapping of Powertools layer publishers (env-agnostic stacks).
 _PUBLISHERS_MAPPING_ID = "PowertoolsLayerPublishers"
 
@@ -61,6 +70,20 @@ class LambdaFunction(Construct):
         Default: ``Architecture.ARM_64``.
     tracing:
         X-Ray active tracing. Default: ``True``.
+    recursive_loop:
+        What Lambda does when it detects the function in a recursive loop through SQS, SNS
+        or S3: ``RecursiveLoop.TERMINATE`` stops the chain, ``ALLOW`` lets it run (for a
+        function that recurses on purpose). Default: ``RecursiveLoop.TERMINATE``, written
+        into the template (:data:`constructs_lib.defaults.FUNCTION_RECURSIVE_LOOP`).
+    snap_start:
+        Lambda SnapStart on the published versions (``SnapStartConf.ON_PUBLISHED_VERSIONS``):
+        new execution environments resume from a snapshot taken when a version is published.
+        Needs ``alias_name`` (the alias serves the published version; ``$LATEST`` never has
+        SnapStart) and a runtime that supports it (Python 3.12 and later, Java 11 and later,
+        .NET 8 and later); refused with ``provisioned_concurrent_executions``, which AWS does
+        not combine with SnapStart. Default: ``False``: for Python, SnapStart is billed for
+        caching each version's snapshot and for each restore
+        (:data:`constructs_lib.defaults.FUNCTION_SNAP_START`).
     reserved_concurrent_executions:
         Default: none (account pool).
     alias_name:
@@ -87,6 +110,14 @@ class LambdaFunction(Construct):
         More layers to attach. Default: none.
     description, function_name:
         Passed through. Default: none (CloudFormation names the function).
+    alarms:
+        :class:`~constructs_lib.AlarmOptions`. Default: alarms on ``ErrorRate`` (5 % of
+        invocations), ``Throttles``, ``Duration`` (p99 at 90 % of ``timeout``; left out
+        for a token timeout), ``DeadLetterQueueMessages`` and ``DeadLetterErrors``.
+    deployment:
+        :class:`~constructs_lib.LambdaDeployment`: release each new version behind the
+        alias (needs ``alias_name``) through CodeDeploy, canary or linear, rolling back on
+        this function's alarms. Default: none (the alias moves at once).
 
     Attributes
     ----------
@@ -95,6 +126,8 @@ class LambdaFunction(Construct):
     log_group: ``aws_logs.LogGroup``
     dead_letter_queue: ``aws_sqs.IQueue``
     alias: ``aws_lambda.Alias`` or None
+    alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
+    deployment_group: ``aws_codedeploy.LambdaDeploymentGroup`` or None
     invoke_target: ``aws_lambda.IFunction``, what invokers call: the alias if there is
     one, else the function. Props of this library that take an ``IFunction`` accept the
     ``LambdaFunction`` itself and use this.
@@ -116,6 +149,8 @@ class LambdaFunction(Construct):
         role: iam.IRole | LeastPrivilegeRole | None = None,
         architecture: lambda_.Architecture = DEFAULT_ARCHITECTURE,
         tracing: bool = defaults.FUNCTION_TRACING,
+        recursive_loop: lambda_.RecursiveLoop = DEFAULT_RECURSIVE_LOOP,
+        snap_start: bool = defaults.FUNCTION_SNAP_START,
         reserved_concurrent_executions: int | None = None,
         alias_name: str | None = None,
         provisioned_concurrent_executions: int | None = None,
@@ -126,6 +161,8 @@ class LambdaFunction(Construct):
         description: str | None = None,
         function_name: str | None = None,
         on_failure_queue: sqs.IQueue | None = None,
+        alarms: AlarmOptions | None = None,
+        deployment: LambdaDeployment | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         dead_letter_queue = renamed_prop(
@@ -139,13 +176,14 @@ class LambdaFunction(Construct):
             code, handler, memory_size, timeout, reserved_concurrent_executions,
             alias_name, provisioned_concurrent_executions, powertools_layer_version,
         )  # fmt: skip
+        self._check_start_and_loop(
+            snap_start, recursive_loop, runtime, alias_name, provisioned_concurrent_executions
+        )
 
         # build
-        all_layers = list(layers or [])
-        if powertools_layer and runtime.family == lambda_.RuntimeFamily.PYTHON:
-            all_layers.append(
-                self._powertools_layer(runtime, architecture, powertools_layer_version)
-            )
+        all_layers = list(layers or []) + self._powertools_layers(
+            powertools_layer, runtime, architecture, powertools_layer_version
+        )
         self.log_group = owned_log_group(self, "LogGroup", retention=log_retention)
         self.role: iam.IRole = given_role or LeastPrivilegeRole(self, "ExecutionRole").role
         self.dead_letter_queue: sqs.IQueue = dead_letter_queue or failure_queue(
@@ -165,6 +203,8 @@ class LambdaFunction(Construct):
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
+            recursive_loop=recursive_loop,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
             reserved_concurrent_executions=reserved_concurrent_executions,
             dead_letter_queue=self.dead_letter_queue,
             layers=all_layers or None,
@@ -172,14 +212,25 @@ class LambdaFunction(Construct):
             function_name=function_name,
         )
         drop_dependency_enforced_by_reference(self.function, self.role)
-        self.alias = self._alias(alias_name, provisioned_concurrent_executions)
+        self.alias = self._alias(alias_name, provisioned_concurrent_executions, snap_start)
 
         # grant
         self._grant_logging_and_tracing(tracing)
 
-    def _alias(self, alias_name: str | None, provisioned: int | None) -> lambda_.Alias | None:
+        # expose: alarms, and releases that roll back on them
+        self.alarms = function_alarms(self, alarms, per_version=deployment is not None)
+        self.deployment_group = release_through_codedeploy(self, deployment)
+
+    def _alias(
+        self, alias_name: str | None, provisioned: int | None, snap_start: bool
+    ) -> lambda_.Alias | None:
         if alias_name is None:
             return None
+        if snap_start:
+            Annotations.of(self.function).acknowledge_warning(
+                _SNAP_START_PUBLISH_WARNING,
+                "SnapStart is served through the alias, which points at a published version",
+            )
         return lambda_.Alias(
             self,
             "Alias",
@@ -254,6 +305,61 @@ class LambdaFunction(Construct):
         if reserved is not None and not Token.is_unresolved(reserved):
             upper = reserved
         check_int_range(self, "provisioned_concurrent_executions", provisioned, 1, upper)
+
+    def _check_start_and_loop(
+        self,
+        snap_start: bool,
+        recursive_loop: lambda_.RecursiveLoop,
+        runtime: lambda_.Runtime,
+        alias_name: str | None,
+        provisioned: int | None,
+    ) -> None:
+        if not isinstance(recursive_loop, lambda_.RecursiveLoop):
+            raise fail(
+                self,
+                "recursive_loop",
+                recursive_loop,
+                "allowed: aws_lambda.RecursiveLoop.TERMINATE or RecursiveLoop.ALLOW",
+            )
+        if not isinstance(snap_start, bool):
+            raise fail(self, "snap_start", snap_start, "allowed: True or False")
+        if not snap_start:
+            return
+        if not runtime.supports_snap_start:
+            raise fail(
+                self,
+                "snap_start",
+                True,
+                f"allowed only on a runtime with SnapStart (Python 3.12 and later, Java 11 and "
+                f"later, .NET 8 and later), not {runtime.name}",
+            )
+        if alias_name is None:
+            raise fail(
+                self,
+                "snap_start",
+                True,
+                "allowed only together with alias_name: SnapStart applies to published "
+                "versions, which the alias serves ($LATEST never has SnapStart)",
+            )
+        if provisioned is not None:
+            raise fail(
+                self,
+                "snap_start",
+                True,
+                "allowed only without provisioned_concurrent_executions: AWS Lambda does not "
+                "combine SnapStart with provisioned concurrency",
+            )
+
+    def _powertools_layers(
+        self,
+        wanted: bool,
+        runtime: lambda_.Runtime,
+        architecture: lambda_.Architecture,
+        version: int | str,
+    ) -> list[lambda_.ILayerVersion]:
+        if not wanted or runtime.family != lambda_.RuntimeFamily.PYTHON:
+            return []
+        return [self._powertools_layer(runtime, architecture, version)]
 
     def _powertools_layer(
         self, runtime: lambda_.Runtime, architecture: lambda_.Architecture, version: int | str

@@ -27,6 +27,7 @@ from ._routes import Route
 from ._validation import fail
 
 if TYPE_CHECKING:
+    from ._alarms import AlarmOptions
     from .function import LambdaFunction
 
 #: One JSON object per request. HTTP APIs have their own context variables (routeKey, no
@@ -94,6 +95,7 @@ class HttpApiEndpoint(ApiEndpoint):
         cors_allowed_origins: Sequence[str] | None = None,
         access_log_retention: logs.RetentionDays | None = None,
         description: str | None = None,
+        alarms: AlarmOptions | None = None,
     ) -> None:
         super().__init__(
             scope,
@@ -107,6 +109,7 @@ class HttpApiEndpoint(ApiEndpoint):
             throttling_burst_limit=throttling_burst_limit,
             cors_allowed_origins=cors_allowed_origins,
             access_log_retention=access_log_retention,
+            alarms=alarms,
         )
 
         # validate
@@ -132,6 +135,9 @@ class HttpApiEndpoint(ApiEndpoint):
         else:
             route_authorizer = authorizer or authorizers.HttpIamAuthorizer()
         self._add_routes(route_authorizer, authorization_scopes, public_reason if public else None)
+
+        # expose
+        self._add_alarms()
 
     def _add_routes(
         self,

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
     from aws_cdk import aws_lambda as lambda_
 
+    from ._alarms import AlarmOptions
     from .function import LambdaFunction
 
 #: Partition key and TTL attribute of Powertools' ``DynamoDBPersistenceLayer`` defaults.
@@ -66,10 +67,14 @@ class IdempotencyStore(Construct):
         Default: ``True``.
     table_name:
         Default: none (CloudFormation names the table).
+    alarms:
+        :class:`~constructs_lib.AlarmOptions`, as on :class:`~constructs_lib.DynamoTable`.
+        Default: alarms on the table's ``ThrottledRequests`` and ``SystemErrors``.
 
     Attributes
     ----------
     table: ``aws_dynamodb.Table``
+    alarms: ``dict`` of alarm name to ``cloudwatch.Alarm`` (the table's)
     """
 
     def __init__(
@@ -81,11 +86,12 @@ class IdempotencyStore(Construct):
         encryption_key: kms.IKey | None = None,
         point_in_time_recovery: bool = True,
         table_name: str | None = None,
+        alarms: AlarmOptions | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # validate and build: DynamoTable checks what it is given.
         self._encryption_key = encryption_key
-        self.table: dynamodb.Table = DynamoTable(
+        records = DynamoTable(
             self,
             "Records",
             partition_key=PARTITION_KEY,
@@ -94,7 +100,10 @@ class IdempotencyStore(Construct):
             encryption_key=encryption_key,
             point_in_time_recovery=point_in_time_recovery,
             table_name=table_name,
-        ).table
+            alarms=alarms,
+        )
+        self.table: dynamodb.Table = records.table
+        self.alarms = records.alarms
 
     def enable_for(
         self,

@@ -29,6 +29,7 @@ from .role import LeastPrivilegeRole
 if TYPE_CHECKING:
     from aws_cdk import aws_wafv2 as wafv2
 
+    from ._alarms import AlarmOptions
     from .function import LambdaFunction
 
 #: API Gateway stage names: letters, digits, hyphens and underscores, at most 128.
@@ -117,6 +118,7 @@ class RestApiEndpoint(ApiEndpoint):
         cors_allowed_origins: Sequence[str] | None = None,
         access_log_retention: logs.RetentionDays | None = None,
         description: str | None = None,
+        alarms: AlarmOptions | None = None,
         execution_log_retention: logs.RetentionDays | None = None,
         stage_name: str = defaults.REST_API_STAGE_NAME,
         create_account_logging_role: bool = True,
@@ -134,6 +136,7 @@ class RestApiEndpoint(ApiEndpoint):
             throttling_burst_limit=throttling_burst_limit,
             cors_allowed_origins=cors_allowed_origins,
             access_log_retention=access_log_retention,
+            alarms=alarms,
         )
 
         # validate
@@ -169,6 +172,9 @@ class RestApiEndpoint(ApiEndpoint):
 
         # grant: API Gateway's account role writes to this API's two log groups only
         self._set_up_account_logging(create_account_logging_role)
+
+        # expose
+        self._add_alarms()
 
     @property
     def methods(self) -> dict[str, apigateway.Method]:

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from . import defaults
 from ._acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_wildcard_resource
+from ._alarms import AlarmOptions, s3_trigger_alarms
 from ._deprecation import renamed_prop
 from ._interfaces import bucket_of, function_of
 from ._validation import check_duration, check_int_range, fail
@@ -66,6 +67,9 @@ class S3Trigger(Construct):
         Where events go that the function did not accept after the retries. Default: a new
         SQS queue, SQS-encrypted, TLS-only, 14 days' retention, retained. (Called
         ``on_failure_queue`` before; that name still works for one release and warns.)
+    alarms:
+        :class:`~constructs_lib.AlarmOptions`. Default: alarms on the rule's
+        ``FailedInvocations`` and ``DeadLetterQueueMessages``.
 
     Attributes
     ----------
@@ -73,6 +77,7 @@ class S3Trigger(Construct):
     access_logs_bucket: ``aws_s3.Bucket`` or None (None when a bucket was given)
     rule: ``aws_events.Rule``
     dead_letter_queue: ``aws_sqs.IQueue``
+    alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
 
     The function may read (``s3:GetObject``, ``s3:GetObjectVersion``) the objects whose keys
     match ``<prefix>*<suffix>`` and nothing else in the bucket.
@@ -91,6 +96,7 @@ class S3Trigger(Construct):
         max_event_age: Duration | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
         on_failure_queue: sqs.IQueue | None = None,
+        alarms: AlarmOptions | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         dead_letter_queue = renamed_prop(
@@ -135,6 +141,9 @@ class S3Trigger(Construct):
 
         # grant
         self._grant_object_read(function, f"{prefix or ''}*{suffix or ''}")
+
+        # expose
+        self.alarms = s3_trigger_alarms(self, alarms, rule=self.rule, queue=self.dead_letter_queue)
 
     def _object_created_rule(self, prefix: str | None, suffix: str | None) -> events.Rule:
         return events.Rule(

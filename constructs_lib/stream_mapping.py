@@ -15,6 +15,7 @@ from constructs import Construct
 
 from . import defaults
 from ._acknowledge import acknowledge_wildcard_resource
+from ._alarms import AlarmOptions, stream_mapping_alarms
 from ._deprecation import renamed_prop
 from ._interfaces import function_of, table_of
 from ._validation import check_duration, check_int_range, fail
@@ -90,11 +91,16 @@ class StreamMapping(Construct):
         0..300 seconds. Default: none (invoke as soon as records arrive).
     parallelization_factor:
         Concurrent batches per shard, 1..10. Default: 1 (records of a key stay in order).
+    alarms:
+        :class:`~constructs_lib.AlarmOptions`. Default: alarms on ``IteratorAge`` (the
+        function's, at 50 % of ``max_record_age``; left out for a token age) and
+        ``DeadLetterQueueMessages``.
 
     Attributes
     ----------
     event_source_mapping: ``aws_lambda.EventSourceMapping``
     dead_letter_queue: ``aws_sqs.IQueue`` (the on-failure destination)
+    alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
     """
 
     def __init__(
@@ -114,6 +120,7 @@ class StreamMapping(Construct):
         max_batching_window: Duration | None = None,
         parallelization_factor: int = defaults.STREAM_PARALLELIZATION_FACTOR,
         on_failure_queue: sqs.IQueue | None = None,
+        alarms: AlarmOptions | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         dead_letter_queue = renamed_prop(
@@ -128,13 +135,7 @@ class StreamMapping(Construct):
         self._check_ranges(
             batch_size, retry_attempts, max_record_age, max_batching_window, parallelization_factor
         )
-        if starting_position == lambda_.StartingPosition.AT_TIMESTAMP:
-            raise fail(
-                self,
-                "starting_position",
-                "AT_TIMESTAMP",
-                "allowed: TRIM_HORIZON or LATEST (DynamoDB streams have no AT_TIMESTAMP)",
-            )
+        self._check_starting_position(starting_position)
         filter_criteria = self._filter_criteria(filters)
 
         # build
@@ -160,6 +161,21 @@ class StreamMapping(Construct):
 
         # grant: read this stream only; send failures to this queue only
         self._grant_reads_and_failures(function, table, stream_arn)
+
+        # expose
+        self.alarms = stream_mapping_alarms(
+            self, alarms, function=function, max_record_age=max_record_age,
+            queue=self.dead_letter_queue,
+        )  # fmt: skip
+
+    def _check_starting_position(self, starting_position: lambda_.StartingPosition) -> None:
+        if starting_position == lambda_.StartingPosition.AT_TIMESTAMP:
+            raise fail(
+                self,
+                "starting_position",
+                "AT_TIMESTAMP",
+                "allowed: TRIM_HORIZON or LATEST (DynamoDB streams have no AT_TIMESTAMP)",
+            )
 
     def _stream_arn(self, table: dynamodb.ITable) -> str:
         stream_arn = table.table_stream_arn

@@ -9,6 +9,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from . import defaults
+from ._alarms import AlarmOptions, table_alarms
 from ._validation import check_non_empty_string, check_one_of, fail
 
 if TYPE_CHECKING:
@@ -39,12 +40,16 @@ class DynamoTable(Construct):
         Continuous backups for the last 35 days. Default: ``True``.
     table_name:
         Default: none (CloudFormation names the table, so stacks can be deployed twice).
+    alarms:
+        :class:`~constructs_lib.AlarmOptions`. Default: alarms on ``ThrottledRequests`` and
+        ``SystemErrors``, summed over the item and query operations.
 
     Billing is always on demand (pay per request): no capacity to size or to throttle on.
 
     Attributes
     ----------
     table: ``aws_dynamodb.Table``
+    alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
     """
 
     def __init__(
@@ -62,6 +67,7 @@ class DynamoTable(Construct):
         encryption_key: kms.IKey | None = None,
         point_in_time_recovery: bool = defaults.TABLE_POINT_IN_TIME_RECOVERY,
         table_name: str | None = None,
+        alarms: AlarmOptions | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -101,3 +107,6 @@ class DynamoTable(Construct):
             removal_policy=removal_policy,
             table_name=table_name,
         )
+
+        # expose
+        self.alarms = table_alarms(self, alarms, table=self.table)

@@ -17,6 +17,7 @@ from ._acknowledge import (
     acknowledge_unscoped_resources,
     nag_name_of_resolved,
 )
+from ._alarms import AlarmOptions, workflow_alarms
 from ._logs import owned_log_group
 from ._template import drop_dependency_enforced_by_reference, when_references_resolve
 from ._validation import check_duration, fail
@@ -42,6 +43,9 @@ class Workflow(Construct):
         X-Ray tracing. Default: ``True``.
     state_machine_name, comment:
         Passed through. Default: none.
+    alarms:
+        :class:`~constructs_lib.AlarmOptions`. Default: alarms on ``ExecutionsFailed``,
+        ``ExecutionsTimedOut``, ``ExecutionsAborted`` and ``ExecutionThrottled``.
 
     Logging is at level ALL with execution data, so that a failed execution can be
     diagnosed from its log alone.
@@ -60,6 +64,7 @@ class Workflow(Construct):
     state_machine: ``aws_stepfunctions.StateMachine``
     role: ``iam.Role`` (no managed policy; only what the tasks and logging need)
     log_group: ``aws_logs.LogGroup``
+    alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
     """
 
     def __init__(
@@ -74,6 +79,7 @@ class Workflow(Construct):
         tracing: bool = defaults.WORKFLOW_TRACING,
         state_machine_name: str | None = None,
         comment: str | None = None,
+        alarms: AlarmOptions | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # The default and the allowed range depend on the type: express workflows stop at 5 min.
@@ -119,6 +125,9 @@ class Workflow(Construct):
         # grant: what the tasks need beyond the statements aws-cdk adds for them
         self._grant_encrypted_topic_publishes(definition)
         self._acknowledge_grants()
+
+        # expose
+        self.alarms = workflow_alarms(self, alarms, state_machine=self.state_machine)
 
     def _acknowledge_grants(self) -> None:
         """Acknowledge the '*' statements aws-cdk wrote for logging, tracing and the tasks."""

@@ -3,12 +3,14 @@
 POST /orders and GET /orders/{order_id} behind a REST API and an HTTP API (Cognito
 authorizers), order files uploaded under uploads/ ingested by a function, new orders
 starting a Step Functions workflow from the table's stream, and customer notifications
-over an encrypted SNS topic.
+over an encrypted SNS topic. Every construct's alarms reach one alarm topic and one
+dashboard; the API function is released canary, rolled back by its alarms.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
@@ -27,7 +29,9 @@ from constructs_lib import (
     DynamoTable,
     HttpApiEndpoint,
     IdempotencyStore,
+    LambdaDeployment,
     LambdaFunction,
+    OperationsHub,
     RestApiEndpoint,
     S3Trigger,
     StreamMapping,
@@ -53,7 +57,8 @@ TRANSIENT_ERRORS = [
 
 
 class OrdersSample(cdk.Stack):
-    """The sample stack. ``notify_email`` subscribes an address to order notifications."""
+    """The sample stack. ``notify_email`` subscribes an address to order notifications,
+    ``alarm_email`` one to the alarms."""
 
     def __init__(
         self,
@@ -61,6 +66,7 @@ class OrdersSample(cdk.Stack):
         construct_id: str,
         *,
         notify_email: str | None = None,
+        alarm_email: str | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -82,7 +88,15 @@ class OrdersSample(cdk.Stack):
         topic = self._notification_topic(notify_email)
 
         # --- API: one function behind a REST API and an HTTP API ---
-        api_fn = self._function(code, "ApiFunction", "orders.api.handler", orders)
+        # Released canary: the routes call the alias that CodeDeploy shifts.
+        api_fn = self._function(
+            code,
+            "ApiFunction",
+            "orders.api.handler",
+            orders,
+            alias_name="live",
+            deployment=LambdaDeployment(traffic_shift="CANARY_10_PERCENT_5_MINUTES"),
+        )
         orders.table.grant(api_fn, "dynamodb:PutItem", "dynamodb:GetItem")
         # A POST /orders retried with the same Idempotency-Key creates one order.
         IdempotencyStore(self, "Idempotency").enable_for(api_fn)
@@ -135,6 +149,15 @@ class OrdersSample(cdk.Stack):
             filters=[{"eventName": ["INSERT"]}],
         )
 
+        # --- operations: every alarm above to one topic and one dashboard ---
+        operations = OperationsHub(self, "Operations")
+        if operations.topic is not None:
+            if alarm_email:
+                self._subscribe_email(
+                    operations.topic, alarm_email, "UndeliverableAlarms", "alarm notifications"
+                )
+            cdk.CfnOutput(self, "AlarmTopicArn", value=operations.topic.topic_arn)
+
         # --- outputs ---
         cdk.CfnOutput(self, "RestApiUrl", value=rest.url)
         cdk.CfnOutput(self, "HttpApiUrl", value=http.url)
@@ -153,6 +176,7 @@ class OrdersSample(cdk.Stack):
         table: DynamoTable | None,
         extra_environment: dict[str, str] | None = None,
         timeout_seconds: int | None = None,
+        **props: Any,
     ) -> LambdaFunction:
         environment = {
             "POWERTOOLS_SERVICE_NAME": "orders",
@@ -167,6 +191,7 @@ class OrdersSample(cdk.Stack):
             handler=handler,
             environment=environment,
             timeout=cdk.Duration.seconds(timeout_seconds) if timeout_seconds else None,
+            **props,
         )
 
     def _user_pool(self) -> cognito.UserPool:
@@ -213,15 +238,19 @@ class OrdersSample(cdk.Stack):
         )
         topic = sns.Topic(self, "Notifications", master_key=key, enforce_ssl=True)
         if notify_email:
-            undeliverable = failure_queue(
-                self,
-                "UndeliverableNotifications",
-                holds="order notifications the email subscription could not deliver",
-            )
-            topic.add_subscription(
-                subscriptions.EmailSubscription(notify_email, dead_letter_queue=undeliverable)
+            self._subscribe_email(
+                topic, notify_email, "UndeliverableNotifications", "order notifications"
             )
         return topic
+
+    def _subscribe_email(self, topic: sns.ITopic, email: str, queue_id: str, what: str) -> None:
+        """Subscribe ``email`` to ``topic``, keeping undeliverable messages in a queue."""
+        undeliverable = failure_queue(
+            self, queue_id, holds=f"{what} the email subscription could not deliver"
+        )
+        topic.add_subscription(
+            subscriptions.EmailSubscription(email, dead_letter_queue=undeliverable)
+        )
 
     def _order_workflow(
         self, code: lambda_.Code, orders: DynamoTable, topic: sns.ITopic

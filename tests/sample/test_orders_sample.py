@@ -318,9 +318,14 @@ def test_workflow_may_publish_to_the_encrypted_topic_and_use_its_key(
 
 
 def test_notification_topic_is_kms_encrypted_and_tls_only(template: dict[str, Any]) -> None:
-    topic = _one(template, "AWS::SNS::Topic")["Properties"]
-    assert "KmsMasterKeyId" in topic
-    policy = _one(template, "AWS::SNS::TopicPolicy")["Properties"]["PolicyDocument"]
+    # The stack has two topics: order notifications, and the alarms' (tests/constructs).
+    topic_id = _logical_id(template, "AWS::SNS::Topic", "Notifications")
+    assert "KmsMasterKeyId" in template["Resources"][topic_id]["Properties"]
+    (policy,) = [
+        p["Properties"]["PolicyDocument"]
+        for p in resources_of_type(template, "AWS::SNS::TopicPolicy").values()
+        if p["Properties"]["Topics"] == [{"Ref": topic_id}]
+    ]
     assert any(
         s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
         for s in policy["Statement"]

@@ -15,8 +15,8 @@ from aws_cdk.assertions import Template
 STATEFUL_IDS = {
     "AWS::DynamoDB::Table": {"OrdersTable1F8332C7", "IdempotencyRecordsTable95CAB51D"},
     "AWS::Cognito::UserPool": {"Users0A0EEA89"},
-    "AWS::KMS::Key": {"NotificationsKey74C0825E"},
-    "AWS::SNS::Topic": {"Notifications87298708"},
+    "AWS::KMS::Key": {"NotificationsKey74C0825E", "OperationsTopicKey50BA7F3B"},
+    "AWS::SNS::Topic": {"Notifications87298708", "OperationsTopic6D6844EA"},
     "AWS::S3::Bucket": {"UploadsAccessLogsB2D59324", "UploadsBucketC4B27CC7"},
     "AWS::SQS::Queue": {
         "ApiFunctionDeadLetterQueue9C00907C",
@@ -43,6 +43,8 @@ STATEFUL_IDS = {
 }
 #: The queue that exists only when notify_email is given.
 EMAIL_DEAD_LETTER_QUEUE_ID = "UndeliverableNotifications2D03B506"
+#: The queue that exists only when alarm_email is given.
+ALARM_EMAIL_DEAD_LETTER_QUEUE_ID = "UndeliverableAlarms2C04853A"
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,9 @@ def templates() -> dict[str, Template]:
     app = cdk.App(analytics_reporting=False)
     stacks = {
         "default": OrdersSample(app, "OrdersSample"),
-        "with_email": OrdersSample(app, "WithEmail", notify_email="ops@example.com"),
+        "with_email": OrdersSample(
+            app, "WithEmail", notify_email="ops@example.com", alarm_email="oncall@example.com"
+        ),
     }
     return {name: Template.from_stack(stack) for name, stack in stacks.items()}
 
@@ -64,9 +68,12 @@ def test_stateful_logical_ids_never_change(
     assert set(templates["default"].find_resources(resource_type)) == STATEFUL_IDS[resource_type]
 
 
-def test_email_dead_letter_queue_keeps_its_logical_id(templates: dict[str, Template]) -> None:
+def test_email_dead_letter_queues_keep_their_logical_ids(templates: dict[str, Template]) -> None:
     queues = set(templates["with_email"].find_resources("AWS::SQS::Queue"))
-    assert queues == STATEFUL_IDS["AWS::SQS::Queue"] | {EMAIL_DEAD_LETTER_QUEUE_ID}
+    assert queues == STATEFUL_IDS["AWS::SQS::Queue"] | {
+        EMAIL_DEAD_LETTER_QUEUE_ID,
+        ALARM_EMAIL_DEAD_LETTER_QUEUE_ID,
+    }
 
 
 @pytest.mark.parametrize("variant", ["default", "with_email"])

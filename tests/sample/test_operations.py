@@ -1,0 +1,77 @@
+"""OrdersSample operations: every alarm to one topic and one dashboard, the API released canary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from tests.support import RECOMMENDED_FLAGS
+
+ALARM_EMAIL = "oncall@example.com"
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    from orders_sample.stack import OrdersSample
+
+    # Synthesized as `cdk synth` would, with cdk.json's feature flags.
+    app = cdk.App(analytics_reporting=False, context=dict(RECOMMENDED_FLAGS))
+    return Template.from_stack(OrdersSample(app, "Operated", alarm_email=ALARM_EMAIL))
+
+
+def only_id(template: Template, resource_type: str, prefix: str) -> str:
+    (found,) = [k for k in template.find_resources(resource_type) if k.startswith(prefix)]
+    return found
+
+
+def test_every_alarm_of_the_sample_notifies_the_one_alarm_topic(template: Template) -> None:
+    topic = {"Ref": only_id(template, "AWS::SNS::Topic", "OperationsTopic")}
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    # 6 functions x 5, two tables (orders, idempotency) x 2, stream mapping 2, trigger 2,
+    # two APIs x 2, workflow 4.
+    assert len(alarms) == 46
+    template.all_resources_properties(
+        "AWS::CloudWatch::Alarm", {"AlarmActions": [topic], "OKActions": [topic]}
+    )
+
+
+def test_the_sample_has_one_dashboard_and_one_health_alarm(template: Template) -> None:
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+    template.resource_count_is("AWS::CloudWatch::CompositeAlarm", 1)
+
+
+def test_alarm_email_is_subscribed_to_the_alarm_topic_only(template: Template) -> None:
+    topic = {"Ref": only_id(template, "AWS::SNS::Topic", "OperationsTopic")}
+    template.has_resource_properties(
+        "AWS::SNS::Subscription",
+        {"Protocol": "email", "Endpoint": ALARM_EMAIL, "TopicArn": topic},
+    )
+    template.resource_count_is("AWS::SNS::Subscription", 1)
+
+
+def test_the_api_function_is_released_canary_and_rolled_back_on_its_alarms(
+    template: Template,
+) -> None:
+    template.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup",
+        {
+            "DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+            "AutoRollbackConfiguration": Match.object_like({"Enabled": True}),
+            "AlarmConfiguration": Match.object_like({"Enabled": True}),
+        },
+    )
+    alias = only_id(template, "AWS::Lambda::Alias", "ApiFunction")
+    template.has_resource("AWS::Lambda::Alias", {"UpdatePolicy": Match.object_like({})})
+    assert template.find_resources("AWS::Lambda::Alias")[alias]["Properties"]["Name"] == "live"
+
+
+def test_both_apis_call_the_live_alias(template: Template) -> None:
+    alias = {"Ref": only_id(template, "AWS::Lambda::Alias", "ApiFunction")}
+    permissions: dict[str, Any] = template.find_resources(
+        "AWS::Lambda::Permission", {"Properties": {"Principal": "apigateway.amazonaws.com"}}
+    )
+    assert permissions
+    assert all(p["Properties"]["FunctionName"] == alias for p in permissions.values())
