@@ -73,6 +73,14 @@ EXPLAINED_ROLE_GRANTS: dict[tuple[str, str], str] = {
             "cloudwatch:DescribeAlarms",
         )
     },
+    ("ApiFunction", "dynamodb:GetItem"): "On the idempotency table, Powertools' DynamoDB "
+    "persistence layer reads a record with GetItem only when a conditional PutItem on a "
+    "taken key fails without returning the record it found; DynamoDB (and the emulator) "
+    "return it, as the layer asks (ReturnValuesOnConditionCheckFailure).",
+    ("ApiFunction", "dynamodb:DeleteItem"): "On the idempotency table, the persistence layer "
+    "deletes a key's in-progress record when creating the order raises, so that the "
+    "client's retry may run again; no flow makes a valid order's creation fail after its "
+    "key is taken.",
     ("IngestFunction", "s3:GetObject"): "The handler reads the version the event names "
     "(s3:GetObjectVersion); an event without a version id (an object written while the "
     "bucket's versioning is suspended) is read with s3:GetObject.",
