@@ -319,7 +319,8 @@ def read_permissions_report(
     refused = [
         denial
         for denial in report["resource_policy_denied"]
-        if denial["resource"].rsplit(":", 1)[-1] in functions
+        # arn:aws:lambda:<region>:<account>:function:<name>[:<alias or version>]
+        if denial["resource"].split(":")[6] in functions
     ]
     summary["resource_policy_denied"] = len(refused)
     return {**report, "summary": summary, "roles": roles, "resource_policy_denied": refused}

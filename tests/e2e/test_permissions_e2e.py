@@ -182,7 +182,7 @@ def test_without_put_item_the_api_answers_its_500_and_the_denial_names_put_item(
     )
     [denial] = _denials(read_permissions_report(emulator, weak), "ApiFunctionExecutionRole")
     assert (denial["action"], denial["resource"]) == ("dynamodb:PutItem", table_arn)
-    role = _physical(weak, "AWS::IAM::Role", "ApiFunction")
+    role = _physical(weak, "AWS::IAM::Role", "ApiFunctionExecutionRole")
     function = _physical(weak, "AWS::Lambda::Function", "ApiFunction")
     assert denial["message"] == (
         f"User: arn:aws:sts::{emulator.account_id}:assumed-role/{role}/{function} is not "
@@ -243,8 +243,9 @@ def test_without_its_lambda_permission_the_route_answers_500_without_invoking_th
     report = read_permissions_report(emulator, weak)
     [refusal] = report["resource_policy_denied"]
     assert refusal["principal"] == "apigateway.amazonaws.com"
+    # The route invokes the function's live alias, and the permission it lacks is the alias's.
     assert refusal["resource"].endswith(
-        f":function:{_physical(weak, 'AWS::Lambda::Function', 'ApiFunction')}"
+        f":function:{_physical(weak, 'AWS::Lambda::Function', 'ApiFunction')}:live"
     )
     assert refusal["source"].endswith("/$default/POST/orders")
 

@@ -7,9 +7,9 @@ import json
 from emulator.patches.iam_policies import evaluate, parse_statements
 from emulator.patches.permissions_report import Ledger, build_report
 
-ROLE = "arn:aws:iam::123456789012:role/Shop-ApiFunctionRole"
+ROLE = "arn:aws:iam::123456789012:role/Shop-CheckoutRole"
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/Orders"
-SESSION = "arn:aws:sts::123456789012:assumed-role/Shop-ApiFunctionRole/Api"
+SESSION = "arn:aws:sts::123456789012:assumed-role/Shop-CheckoutRole/Api"
 STATEMENTS = parse_statements(
     json.dumps(
         {
