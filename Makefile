@@ -47,9 +47,10 @@ lint: install
 	@$(BIN)/ruff check constructs_lib orders_sample app.py emulator bench tests lambda_src
 	@$(BIN)/mypy constructs_lib orders_sample emulator
 
-## test: lint, then the whole test suite
+## test: lint, then the whole test suite (two pytest-xdist workers: synthesis and the emulator's
+## waits overlap on two cores)
 test: lint
-	@$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+	@$(BIN)/python -m pytest -n 2 --dist loadfile; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 
 clean:
 	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache

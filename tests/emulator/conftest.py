@@ -1,6 +1,8 @@
-"""Fixtures for the emulator's tests: one synthesis, one emulator and one deployment per module.
+"""Fixtures for the emulator's tests: one emulator and one deployment per module, one
+synthesis of the tiny app per test session.
 
-The server boots (a few seconds of importing moto) while the tiny app synthesizes.
+The first module's server boots (a few seconds of importing moto) while the tiny app
+synthesizes; later modules reuse the cloud assembly.
 """
 
 from __future__ import annotations
@@ -20,11 +22,17 @@ def booting_emulator() -> Iterator[Emulator]:
         yield emulator
 
 
-@pytest.fixture(scope="module")
-def cloud_assembly(booting_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from .tiny_stack import synthesize  # imports aws_cdk: let the server boot meanwhile
+@pytest.fixture(scope="session")
+def tiny_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from .tiny_stack import synthesize  # imports aws_cdk
 
     return synthesize(tmp_path_factory.mktemp("cdk.out"))
+
+
+@pytest.fixture(scope="module")
+def cloud_assembly(booting_emulator: Emulator, tiny_assembly: Path) -> Path:
+    # Requested after booting_emulator: the server boots while the app synthesizes.
+    return tiny_assembly
 
 
 @pytest.fixture(scope="module")
