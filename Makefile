@@ -17,7 +17,9 @@ install: $(PY_STAMP) $(NODE_STAMP)
 $(PY_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -qq --disable-pip-version-check uv
-	@$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	@# Compiled now: with PYTHONDONTWRITEBYTECODE set, every process (each test worker, the
+	@# emulator, each Lambda sandbox) would otherwise compile what it imports, every time.
+	@$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
