@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import jsii
-from aws_cdk import Aspects, IAspect, RemovalPolicy, Stack
+from aws_cdk import Aspects, IAspect, IStableStringProducer, Lazy, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
@@ -98,10 +98,12 @@ class OperationsHub(Construct):
         self.service_health_alarm = cloudwatch.CompositeAlarm(
             self,
             "ServiceHealth",
-            # Replaced by "any alarm found is in ALARM" as the alarms are found.
+            # Replaced below by "any alarm found is in ALARM", rendered once at synthesis.
             alarm_rule=cloudwatch.AlarmRule.from_boolean(False),
             alarm_description=f"{scope.node.path}: in ALARM while any alarm of its constructs is.",
         )
+        cfn_alarm = cast(cloudwatch.CfnCompositeAlarm, self.service_health_alarm.node.default_child)
+        cfn_alarm.alarm_rule = Lazy.string(_AnyAlarmFound(self))
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(
                 alarms=[self.service_health_alarm],
@@ -126,14 +128,6 @@ class OperationsHub(Construct):
             alarm.add_ok_action(self.alarm_action)
         # Widgets added in one call sit side by side: one row per construct.
         self.dashboard.add_widgets(*_row(path, list(group.alarms.items())))
-        cfn_alarm = cast(cloudwatch.CfnCompositeAlarm, self.service_health_alarm.node.default_child)
-        cfn_alarm.alarm_rule = cloudwatch.AlarmRule.any_of(
-            *(
-                cloudwatch.AlarmRule.from_alarm(alarm, cloudwatch.AlarmState.ALARM)
-                for alarms in self.alarms.values()
-                for alarm in alarms.values()
-            )
-        ).render_alarm_rule()
 
     def _encrypted_topic(self) -> sns.Topic:
         self.key = kms.Key(
@@ -194,6 +188,29 @@ def _row(path: str, alarms: list[tuple[str, cloudwatch.Alarm]]) -> list[cloudwat
         for name, alarm in alarms
     )
     return widgets
+
+
+@jsii.implements(IStableStringProducer)
+class _AnyAlarmFound:
+    """The service health rule: any alarm the hub found is in ALARM (rendered once, after
+    every alarm is found, rather than again for each construct)."""
+
+    def __init__(self, hub: OperationsHub) -> None:
+        self._hub = hub
+
+    def produce(self) -> str | None:
+        rules = [
+            cloudwatch.AlarmRule.from_alarm(alarm, cloudwatch.AlarmState.ALARM)
+            for alarms in self._hub.alarms.values()
+            for alarm in alarms.values()
+        ]
+        # With no alarm found, synthesis fails on the hub's validation, which says why.
+        rule = (
+            cloudwatch.AlarmRule.any_of(*rules)
+            if rules
+            else cloudwatch.AlarmRule.from_boolean(False)
+        )
+        return rule.render_alarm_rule()
 
 
 @jsii.implements(IAspect)
