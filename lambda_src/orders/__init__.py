@@ -8,15 +8,8 @@ Each entry point lives in its own module so a function imports only what it serv
 - ``orders.workflow``: Step Functions tasks ``process_order``, ``ship_order``, ``backorder_item``.
 
 What a cold start loads is kept to what a request uses: botocore clients (not boto3), created
-with their botocore import on first use; pydantic models that build their validators on first
-use; no X-Ray SDK. The functions run with Lambda's active tracing, which records every
+with their botocore import on first use; order models checked in plain Python (no validation
+library); no X-Ray SDK. The functions run with Lambda's active tracing, which records every
 invocation (initialization and invocation times included); Powertools' Tracer would add
 subsegments per AWS call at the price of loading the X-Ray SDK on every cold start.
 """
-
-import os
-
-# pydantic looks for plugins in the entry points of every installed distribution when it
-# builds its first model; these functions use none, and the scan is a noticeable part of a
-# cold start. A value set in the function's environment wins.
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")

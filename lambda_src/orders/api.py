@@ -68,7 +68,7 @@ def create_order(event: BaseProxyEvent, context: Any) -> Response[dict[str, Any]
         return Response(201, content_types.APPLICATION_JSON, body=create())
     created = idempotency.create_once(
         create,
-        request.model_dump(mode="json"),
+        request.as_json(),
         key=key,
         caller=idempotency.caller_of(event.raw_event),
         context=context,
@@ -82,7 +82,7 @@ def _store_new_order(request: NewOrder) -> dict[str, Any]:
         raise RuntimeError("A freshly generated order id is already taken")
     metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=1)
     logger.info("Order created", order_id=order.order_id, item_count=len(order.items))
-    return order.model_dump(mode="json")
+    return order.as_json()
 
 
 def read_order(order_id: str) -> Response[dict[str, Any]]:
@@ -94,7 +94,7 @@ def read_order(order_id: str) -> Response[dict[str, Any]]:
     order = store.get_order(order_id)
     if order is None:
         raise OrderNotFoundError(f"No order has id {order_id}")
-    return Response(200, content_types.APPLICATION_JSON, body=order.model_dump(mode="json"))
+    return Response(200, content_types.APPLICATION_JSON, body=order.as_json())
 
 
 def _json_body(event: BaseProxyEvent) -> Any:

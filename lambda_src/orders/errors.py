@@ -30,6 +30,11 @@ class InvalidOrderError(OrdersError):
     """
 
 
+class StoredOrderError(OrdersError):
+    """An item read from the orders table is not a valid order: a server fault (answered
+    500), not the client's."""
+
+
 class InventoryServiceError(OrdersError):
     """The inventory check could not be completed; the state machine retries it."""
 

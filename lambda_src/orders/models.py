@@ -2,29 +2,23 @@
 
 Strings and integers are strict (``"5"`` is not a quantity, ``true`` is not a number) because
 every producer sends JSON, where a wrong type is a client bug worth reporting.
+
+The checks are plain Python rather than a validation library: these few fields do not need
+one, and loading one (its import and the build of each model's validator) was the largest
+part of every function's cold start after botocore.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Any
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    Strict,
-    StringConstraints,
-    ValidationError,
-)
-from pydantic_core import PydanticCustomError
-
-from orders.errors import InvalidOrderError
+from orders.errors import InvalidOrderError, OrdersError, StoredOrderError
 
 ORDER_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 """Order ids are generated as 32 hex characters; anything outside this set cannot exist."""
@@ -37,59 +31,16 @@ _EMAIL = re.compile(
 )
 
 _MAX_ERRORS_DESCRIBED = 5
+_MAX_LOCATION_LENGTH = 80
 
 # Unicode general categories refused in identifiers and free text: control and format.
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
 
-_ModelT = TypeVar("_ModelT", bound=BaseModel)
-
-
-def _email_address(value: str) -> str:
-    if not _EMAIL.fullmatch(value):
-        raise PydanticCustomError("email", "must be an email address like name@example.com")
-    return value
-
-
-def _no_invisible_characters(value: Any) -> Any:
-    """Refuse control (Cc, NUL among them) and format (Cf) characters anywhere in a string.
-
-    Runs before whitespace is stripped, so a trailing newline or a leading U+FEFF is refused,
-    not silently trimmed: such characters hide what an id says from whoever reads it (U+202E
-    reverses the text, U+200B makes two different ids look the same).
-    """
-    if isinstance(value, str) and not value.isprintable():
-        for position, character in enumerate(value):
-            if unicodedata.category(character) in _INVISIBLE_CATEGORIES:
-                raise PydanticCustomError(
-                    "invisible_character",
-                    "must not contain control or format characters "
-                    "(U+{code} at position {position})",
-                    {"code": f"{ord(character):04X}", "position": position},
-                )
-    return value
-
-
-_Visible = BeforeValidator(_no_invisible_characters)
-
-# Listed last so that it runs first, before whitespace is stripped.
-CustomerId = Annotated[
-    str,
-    StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=128),
-    _Visible,
-]
-Email = Annotated[
-    str,
-    StringConstraints(strict=True, strip_whitespace=True, max_length=254),
-    AfterValidator(_email_address),
-    _Visible,
-]
-Sku = Annotated[
-    str,
-    StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=64),
-    _Visible,
-]
-Quantity = Annotated[int, Strict(), Field(ge=1, le=1000)]
-OrderId = Annotated[str, StringConstraints(strict=True, pattern=f"^{ORDER_ID_PATTERN.pattern}$")]
+MAX_CUSTOMER_ID_LENGTH = 128
+MAX_EMAIL_LENGTH = 254
+MAX_SKU_LENGTH = 64
+MAX_QUANTITY = 1000
+MAX_ITEMS = 100
 
 
 class OrderStatus(StrEnum):
@@ -101,80 +52,262 @@ class OrderStatus(StrEnum):
     FAILED = "FAILED"
 
 
-class OrderItem(BaseModel):
+class _Problems:
+    """The problems found in one document, each as ``(location, message)``."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[str, str]] = []
+
+    def add(self, location: str, message: str) -> None:
+        self.found.append((location, message))
+
+    def raise_if_any(self, error: type[OrdersError] = InvalidOrderError) -> None:
+        if not self.found:
+            return
+        parts = [
+            f"{location[:_MAX_LOCATION_LENGTH] or 'order'}: {message}"
+            for location, message in self.found[:_MAX_ERRORS_DESCRIBED]
+        ]
+        if len(self.found) > _MAX_ERRORS_DESCRIBED:
+            parts.append(f"and {len(self.found) - _MAX_ERRORS_DESCRIBED} more problems")
+        raise error("; ".join(parts))
+
+
+def _invisible_character(value: str) -> str | None:
+    """Describe the first control (Cc, NUL among them) or format (Cf) character, if any.
+
+    Checked before whitespace is stripped, so a trailing newline or a leading U+FEFF is
+    refused, not silently trimmed: such characters hide what an id says from whoever reads
+    it (U+202E reverses the text, U+200B makes two different ids look the same).
+    """
+    if value.isprintable():
+        return None
+    for position, character in enumerate(value):
+        if unicodedata.category(character) in _INVISIBLE_CATEGORIES:
+            return (
+                "must not contain control or format characters "
+                f"(U+{ord(character):04X} at position {position})"
+            )
+    return None
+
+
+def _text(
+    value: Any, location: str, problems: _Problems, *, min_length: int, max_length: int
+) -> str:
+    """A strict string: visible characters only, stripped, within the lengths."""
+    if not isinstance(value, str):
+        problems.add(location, "must be a string")
+        return ""
+    invisible = _invisible_character(value)
+    if invisible:
+        problems.add(location, invisible)
+        return ""
+    value = value.strip()
+    if len(value) < min_length:
+        problems.add(location, f"must have at least {min_length} character")
+    elif len(value) > max_length:
+        problems.add(location, f"must have at most {max_length} characters")
+    return value
+
+
+def _email(value: Any, location: str, problems: _Problems) -> str:
+    found = len(problems.found)
+    address = _text(value, location, problems, min_length=0, max_length=MAX_EMAIL_LENGTH)
+    if len(problems.found) == found and not _EMAIL.fullmatch(address):
+        problems.add(location, "must be an email address like name@example.com")
+    return address
+
+
+def _quantity(value: Any, location: str, problems: _Problems) -> int:
+    # bool is an int subclass in Python; JSON's true is not a number.
+    if type(value) is not int:
+        problems.add(location, "must be an integer")
+        return 0
+    if not 1 <= value <= MAX_QUANTITY:
+        problems.add(location, f"must be from 1 to {MAX_QUANTITY}")
+    return value
+
+
+def _fields(
+    data: Mapping[str, Any],
+    location: str,
+    problems: _Problems,
+    checks: Mapping[str, Callable[[Any, str, _Problems], Any]],
+    *,
+    extra_allowed: bool,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Check each declared field of ``data``; return the checked fields and the others."""
+    prefix = f"{location}." if location else ""
+    checked: dict[str, Any] = {}
+    for name, check in checks.items():
+        if name in data:
+            checked[name] = check(data[name], prefix + name, problems)
+        else:
+            problems.add(prefix + name, "is required")
+    extra = {name: value for name, value in data.items() if name not in checks}
+    if extra and not extra_allowed:
+        for name in extra:
+            problems.add(prefix + str(name), "is not allowed (unknown field)")
+    return checked, extra
+
+
+def _item(value: Any, location: str, problems: _Problems) -> OrderItem:
+    if not isinstance(value, dict):
+        problems.add(location, "must be an object with sku and quantity")
+        return OrderItem("", 0)
+    checked, _ = _fields(value, location, problems, _ITEM_FIELDS, extra_allowed=False)
+    return OrderItem(checked.get("sku", ""), checked.get("quantity", 0))
+
+
+def _items(value: Any, location: str, problems: _Problems) -> tuple[OrderItem, ...]:
+    if not isinstance(value, list):
+        problems.add(location, "must be a list of order lines")
+        return ()
+    if not 1 <= len(value) <= MAX_ITEMS:
+        problems.add(location, f"must hold from 1 to {MAX_ITEMS} order lines")
+    return tuple(_item(line, f"{location}.{index}", problems) for index, line in enumerate(value))
+
+
+def _order_id(value: Any, location: str, problems: _Problems) -> str:
+    if not isinstance(value, str) or not ORDER_ID_PATTERN.fullmatch(value):
+        problems.add(location, "must be 1-128 characters of A-Z, a-z, 0-9, _ and -")
+        return ""
+    return value
+
+
+def _status(value: Any, location: str, problems: _Problems) -> OrderStatus:
+    if value not in OrderStatus.__members__:
+        problems.add(location, f"must be one of {', '.join(OrderStatus)}")
+        return OrderStatus.PENDING
+    return OrderStatus(value)
+
+
+def _timestamp(value: Any, location: str, problems: _Problems) -> str:
+    if not isinstance(value, str):
+        problems.add(location, "must be a string")
+        return ""
+    return value
+
+
+def _customer_id(value: Any, location: str, problems: _Problems) -> str:
+    return _text(value, location, problems, min_length=1, max_length=MAX_CUSTOMER_ID_LENGTH)
+
+
+def _sku(value: Any, location: str, problems: _Problems) -> str:
+    return _text(value, location, problems, min_length=1, max_length=MAX_SKU_LENGTH)
+
+
+_ITEM_FIELDS: dict[str, Callable[[Any, str, _Problems], Any]] = {
+    "sku": _sku,
+    "quantity": _quantity,
+}
+_NEW_ORDER_FIELDS: dict[str, Callable[[Any, str, _Problems], Any]] = {
+    "customer_id": _customer_id,
+    "email": _email,
+    "items": _items,
+}
+_MESSAGE_FIELDS = {**_NEW_ORDER_FIELDS, "order_id": _order_id, "status": _status}
+_ORDER_FIELDS = {**_MESSAGE_FIELDS, "created_at": _timestamp}
+
+
+def _checked(
+    data: Any,
+    checks: Mapping[str, Callable[[Any, str, _Problems], Any]],
+    *,
+    extra_allowed: bool,
+    error: type[OrdersError] = InvalidOrderError,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    if not isinstance(data, dict):
+        raise error("an order must be a JSON object")
+    problems = _Problems()
+    checked, extra = _fields(data, "", problems, checks, extra_allowed=extra_allowed)
+    problems.raise_if_any(error)
+    return checked, extra
+
+
+@dataclass(frozen=True)
+class OrderItem:
     """One order line: a SKU (1-64 characters) and a quantity (1-1000)."""
 
-    # Every model builds its validator on first use, so that a function pays only for the
-    # models it validates (the API never validates an OrderMessage, the workflow no Order).
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    sku: str
+    quantity: int
 
-    sku: Sku
-    quantity: Quantity
+    def as_json(self) -> dict[str, Any]:
+        return {"sku": self.sku, "quantity": self.quantity}
 
 
-class NewOrder(BaseModel):
+@dataclass(frozen=True)
+class NewOrder:
     """What a client sends to create an order; any other field is rejected."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    customer_id: str
+    email: str
+    items: tuple[OrderItem, ...]
 
-    customer_id: CustomerId
-    email: Email
-    items: Annotated[list[OrderItem], Field(min_length=1, max_length=100)]
+    def as_json(self, include: Collection[str] | None = None) -> dict[str, Any]:
+        """The order as JSON values (``items`` as a list of objects), optionally only
+        the fields named in ``include``."""
+        document = self._json_fields()
+        if include is not None:
+            document = {name: value for name, value in document.items() if name in include}
+        return document
+
+    def _json_fields(self) -> dict[str, Any]:
+        return {
+            "customer_id": self.customer_id,
+            "email": self.email,
+            "items": [item.as_json() for item in self.items],
+        }
 
 
+@dataclass(frozen=True)
 class OrderMessage(NewOrder):
     """An order as the workflow passes it between tasks.
 
-    Fields other than the declared ones are kept, so a task's output carries what earlier
-    states added (``inStock``, ``tracking_id``).
+    Fields other than the declared ones are kept in :attr:`extra`, so a task's output
+    carries what earlier states added (``inStock``, ``tracking_id``).
     """
 
-    model_config = ConfigDict(extra="allow")
-
-    order_id: OrderId
+    order_id: str
     status: OrderStatus
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def _json_fields(self) -> dict[str, Any]:
+        return {
+            **super()._json_fields(),
+            "order_id": self.order_id,
+            "status": self.status.value,
+            **self.extra,
+        }
 
 
+@dataclass(frozen=True)
 class Order(OrderMessage):
     """An order as stored in the table (``created_at`` is ISO-8601 UTC)."""
 
-    created_at: str
+    created_at: str = ""
+
+    def _json_fields(self) -> dict[str, Any]:
+        document = super()._json_fields()
+        document["created_at"] = self.created_at
+        return document
+
+    @classmethod
+    def from_item(cls, data: Any) -> Order:
+        """Validate an order read back from the table.
+
+        Raises
+        ------
+        StoredOrderError
+            If the item lacks a field of :class:`Order` or has one of the wrong shape: a
+            fault of whatever wrote it, never of the client reading it.
+        """
+        checked, extra = _checked(data, _ORDER_FIELDS, extra_allowed=True, error=StoredOrderError)
+        return cls(**checked, extra=extra)
 
 
 WORKFLOW_FIELDS = frozenset({"order_id", "customer_id", "email", "items", "status"})
 """The fields of an order that start its workflow."""
-
-
-def describe(error: ValidationError) -> str:
-    """Summarize a validation error as one line of human text.
-
-    Parameters
-    ----------
-    error : pydantic.ValidationError
-        The error to summarize.
-
-    Returns
-    -------
-    str
-        ``"location: message"`` for the first five problems, without the rejected values.
-    """
-    details = error.errors(include_url=False, include_input=False)
-    parts = [
-        f"{'.'.join(str(part) for part in detail['loc'])[:80] or 'order'}: {detail['msg']}"
-        for detail in details[:_MAX_ERRORS_DESCRIBED]
-    ]
-    if len(details) > _MAX_ERRORS_DESCRIBED:
-        parts.append(f"and {len(details) - _MAX_ERRORS_DESCRIBED} more problems")
-    return "; ".join(parts)
-
-
-def _validated(model: type[_ModelT], data: Any) -> _ModelT:
-    if not isinstance(data, dict):
-        raise InvalidOrderError("an order must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise InvalidOrderError(describe(error)) from None
 
 
 def parse_new_order(data: Any) -> NewOrder:
@@ -183,9 +316,11 @@ def parse_new_order(data: Any) -> NewOrder:
     Raises
     ------
     InvalidOrderError
-        If ``data`` is not a JSON object with exactly the fields of :class:`NewOrder`.
+        If ``data`` is not a JSON object with exactly the fields of :class:`NewOrder`; the
+        message names each problem's field (``items.0.quantity``), never the value sent.
     """
-    return _validated(NewOrder, data)
+    checked, _ = _checked(data, _NEW_ORDER_FIELDS, extra_allowed=False)
+    return NewOrder(**checked)
 
 
 def parse_order_message(data: Any) -> OrderMessage:
@@ -196,7 +331,8 @@ def parse_order_message(data: Any) -> OrderMessage:
     InvalidOrderError
         If ``data`` lacks a field of :class:`OrderMessage` or has one of the wrong shape.
     """
-    return _validated(OrderMessage, data)
+    checked, extra = _checked(data, _MESSAGE_FIELDS, extra_allowed=True)
+    return OrderMessage(**checked, extra=extra)
 
 
 def pending_order(request: NewOrder, order_id: str) -> Order:
@@ -211,7 +347,9 @@ def pending_order(request: NewOrder, order_id: str) -> Order:
     """
     created_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return Order(
-        **request.model_dump(),
+        customer_id=request.customer_id,
+        email=request.email,
+        items=request.items,
         order_id=order_id,
         status=OrderStatus.PENDING,
         created_at=created_at,

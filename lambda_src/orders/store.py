@@ -81,7 +81,7 @@ def add_order(order: Order) -> bool:
     botocore.exceptions.ClientError
         On any other DynamoDB failure; callers must not drop the order silently.
     """
-    item = to_dynamodb(order.model_dump(mode="json"))["M"]
+    item = to_dynamodb(order.as_json())["M"]
     try:
         dynamodb().put_item(
             TableName=config.table_name(),
@@ -105,7 +105,7 @@ def get_order(order_id: str) -> Order | None:
 
     Raises
     ------
-    pydantic.ValidationError
+    StoredOrderError
         If the stored item is not an order: a server fault, not the client's.
     """
     response = dynamodb().get_item(
@@ -114,4 +114,4 @@ def get_order(order_id: str) -> Order | None:
         ConsistentRead=True,
     )
     item = response.get("Item")
-    return None if item is None else Order.model_validate(from_dynamodb(item))
+    return None if item is None else Order.from_item(from_dynamodb(item))

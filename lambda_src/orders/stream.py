@@ -108,7 +108,7 @@ def start_workflow(record: DynamoDBRecord) -> str | None:
         stepfunctions().start_execution(
             stateMachineArn=config.state_machine_arn(),
             name=name,
-            input=json.dumps(order.model_dump(mode="json", include=set(WORKFLOW_FIELDS))),
+            input=json.dumps(order.as_json(include=WORKFLOW_FIELDS)),
         )
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":

@@ -74,7 +74,7 @@ def process_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     order = parse_order_message(event)
     available = in_stock(order.items)
     logger.info("Order processed", order_id=order.order_id, in_stock=available)
-    return {**order.model_dump(mode="json"), "inStock": available}
+    return {**order.as_json(), "inStock": available}
 
 
 @logger.inject_lambda_context(correlation_id_path="order_id")
@@ -94,7 +94,7 @@ def ship_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     order = parse_order_message(event)
     shipment = {"status": OrderStatus.SHIPPED.value, "tracking_id": tracking_id(order.order_id)}
     logger.info("Order shipped", order_id=order.order_id, **shipment)
-    return {**order.model_dump(mode="json"), **shipment}
+    return {**order.as_json(), **shipment}
 
 
 @logger.inject_lambda_context(correlation_id_path="order_id")
@@ -113,4 +113,4 @@ def backorder_item(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """
     order = parse_order_message(event)
     logger.info("Order backordered", order_id=order.order_id)
-    return {**order.model_dump(mode="json"), "status": OrderStatus.BACKORDERED.value}
+    return {**order.as_json(), "status": OrderStatus.BACKORDERED.value}

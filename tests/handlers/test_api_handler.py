@@ -329,6 +329,16 @@ def test_read_failure_is_500_with_json_error(
     assert_error(api.handler(event, context), 500, "INTERNAL_ERROR", request_id_of(event))
 
 
+def test_a_stored_item_that_is_not_an_order_is_500_not_the_clients_fault(
+    make_event: Any, context: Any, table: Any
+) -> None:
+    order_id = "b" * 32
+    table.put_item(Item={"order_id": order_id, "status": "PENDING"})  # no customer, no items
+    event = make_event("GET", f"/orders/{order_id}")
+
+    assert_error(api.handler(event, context), 500, "INTERNAL_ERROR", request_id_of(event))
+
+
 def test_missing_table_name_answers_500_and_logs_the_variable(
     make_event: Any, context: Any, monkeypatch: pytest.MonkeyPatch, logs: Any
 ) -> None:

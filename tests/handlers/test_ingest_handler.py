@@ -66,7 +66,7 @@ def test_mixed_file_stores_valid_orders_as_pending_and_reports_invalid_ones(
     assert [rejection["index"] for rejection in summary["rejected"]] == [1, 3, 4]
     assert summary["rejected_count"] == 3
     reasons = [rejection["reason"] for rejection in summary["rejected"]]
-    assert "status: Extra inputs are not permitted" in reasons[0]
+    assert "status: is not allowed (unknown field)" in reasons[0]
     assert "items.0.quantity" in reasons[1]
     assert "JSON object" in reasons[2]
 
