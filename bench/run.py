@@ -112,6 +112,9 @@ def measure(command: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
     lines = [line for line in stdout.splitlines() if line.startswith("{")]
     result: dict[str, Any] = json.loads(lines[-1]) if lines else {}
     result["wall_s"] = wall
+    # User + system CPU of the process and every descendant it waited for (the jsii Node
+    # runtime included): what the work costs, less sensitive than wall time to a busy machine.
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime
     result["max_process_rss_kib"] = usage.ru_maxrss
     return result
 
@@ -150,7 +153,7 @@ def paired_ratio(a: Sequence[float], b: Sequence[float]) -> float:
 
 # --- 1. synthesis -------------------------------------------------------------------------
 
-SYNTH_FIELDS = ("wall_s", "import_aws_cdk_s", "import_stack_s", "construct_s", "synth_s")
+SYNTH_FIELDS = ("wall_s", "cpu_s", "import_aws_cdk_s", "import_stack_s", "construct_s", "synth_s")
 
 
 def bench_synth(repetitions: int, with_nag: bool, keep_outdir: Path) -> dict[str, Any]:
@@ -200,6 +203,12 @@ def bench_synth(repetitions: int, with_nag: bool, keep_outdir: Path) -> dict[str
                 **ratio(s["wall_s"], b["wall_s"]),
                 "paired_median": paired_ratio(
                     [r["wall_s"] for r in runs[sample]], [r["wall_s"] for r in runs[baseline]]
+                ),
+            },
+            "cpu_s": {
+                **ratio(s["cpu_s"], b["cpu_s"]),
+                "paired_median": paired_ratio(
+                    [r["cpu_s"] for r in runs[sample]], [r["cpu_s"] for r in runs[baseline]]
                 ),
             },
             "peak_rss_mib": ratio(s["peak_rss_mib"], b["peak_rss_mib"]),
@@ -611,13 +620,15 @@ def table(results: dict[str, Any]) -> str:
                 f"{figure['resources']:4d}"
             )
         lines.append(
-            f"{'constructs/baseline':34} {'med':>8} {'min':>8} {'paired':>8} {'RSS med':>8}"
+            f"{'constructs/baseline':34} {'med':>8} {'min':>8} {'paired':>8} {'RSS med':>8} "
+            f"{'cpu med':>8} {'cpu pair':>8}"
         )
         for name, figure in synth["comparisons"].items():
             lines.append(
                 f"{name.replace('ratio/', ''):34} {figure['wall_s']['median']:8.3f} "
                 f"{figure['wall_s']['min']:8.3f} {figure['wall_s']['paired_median']:8.3f} "
-                f"{figure['peak_rss_mib']['median']:8.3f}"
+                f"{figure['peak_rss_mib']['median']:8.3f} {figure['cpu_s']['median']:8.3f} "
+                f"{figure['cpu_s']['paired_median']:8.3f}"
             )
 
     handlers = results.get("handler_import")

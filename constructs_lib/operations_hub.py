@@ -113,8 +113,10 @@ class OperationsHub(Construct):
             )
         )
 
-        # wire: at synthesis, once every construct under scope exists
-        Aspects.of(scope).add(_WireAlarms(self))
+        # wire: at synthesis, once every construct under scope exists. The aspect sits on a
+        # leaf of its own, so it runs once and searches the tree in one call; an aspect on
+        # ``scope`` would cost a call from the jsii runtime into Python per construct.
+        Aspects.of(Construct(self, "AlarmSearch")).add(_WireAlarms(self, scope))
         self.node.add_validation(_FoundAlarms(self))
 
     def wire(self, group: AlarmGroup) -> None:
@@ -215,12 +217,14 @@ class _AnyAlarmFound:
 
 @jsii.implements(IAspect)
 class _WireAlarms:
-    def __init__(self, hub: OperationsHub) -> None:
+    def __init__(self, hub: OperationsHub, scope: Construct) -> None:
         self._hub = hub
+        self._scope = scope
 
     def visit(self, node: IConstruct) -> None:
-        if isinstance(node, AlarmGroup):
-            self._hub.wire(node)
+        for found in self._scope.node.find_all():
+            if isinstance(found, AlarmGroup):
+                self._hub.wire(found)
 
 
 @jsii.implements(IValidation)
