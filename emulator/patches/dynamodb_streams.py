@@ -306,21 +306,25 @@ def _poller(mapping: Any) -> MappingPoller:
 
 def install() -> None:
     from moto.dynamodb.models.table import StreamRecord, StreamShard
-
-    append_lock = threading.Lock()
+    from moto.dynamodb.models.utilities import dynamo_json_dump
 
     def add(self: Any, old: Any, new: Any) -> None:
+        # Called with the DynamoDB request lock held (``dynamodb_requests``): the write is
+        # committed, so its record must be appended and handed over whatever happens.
         view_type = self.table.stream_specification["StreamViewType"]
         event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
-        with append_lock:
-            sequence_number = len(self.items) + self.starting_sequence_number
-            record = StreamRecord(self.table, view_type, event_name, old, new, sequence_number)
-            self.items.append(record)
-        stream_arn = self.table.describe()["TableDescription"]["LatestStreamArn"]
-        delivered = lambda_record(record, self.table, stream_arn)
-        for mapping in _active_mappings(self.table):
-            if mapping.event_source_arn == stream_arn:
-                _poller(mapping).submit(json.loads(json.dumps(delivered)))
+        sequence_number = len(self.items) + self.starting_sequence_number
+        record = StreamRecord(self.table, view_type, event_name, old, new, sequence_number)
+        self.items.append(record)
+        try:
+            stream_arn = f"{self.table.table_arn}/stream/{self.table.latest_stream_label}"
+            # moto keeps binary values as bytes; Lambda receives them base64-encoded.
+            delivered = dynamo_json_dump(lambda_record(record, self.table, stream_arn))
+            for mapping in _active_mappings(self.table):
+                if mapping.event_source_arn == stream_arn:
+                    _poller(mapping).submit(json.loads(delivered))
+        except Exception:  # the write stands; the lost record must at least be visible
+            logger.exception("stream record %s not handed to its pollers", sequence_number)
 
     StreamShard.add = add  # type: ignore[method-assign]
 

@@ -1,0 +1,168 @@
+"""The emulator under concurrent load: DynamoDB writes and their stream records, Step
+Functions' DynamoDB errors, Lambda sandboxes and payload limits.
+
+Everything is created through the AWS APIs on one emulator of this module's own (no
+synthesis), whose sandboxes expire after ``IDLE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import botocore.config
+import pytest
+
+from emulator import Emulator, start_emulator, wait_for
+from tests.emulator.load_support import (
+    create_function,
+    create_role,
+    create_table,
+    stream_records,
+)
+from tests.emulator_support import ready_or_skip
+
+CONCURRENT_WRITES = 200
+#: One client connection per writer thread, and no SDK retry hiding a failed request.
+_NO_RETRIES = botocore.config.Config(
+    max_pool_connections=50, retries={"max_attempts": 1, "mode": "standard"}
+)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with start_emulator() as started:
+        yield ready_or_skip(started)
+
+
+@pytest.fixture(scope="module")
+def role_arn(emulator: Emulator) -> str:
+    return create_role(emulator, "load-functions")
+
+
+@pytest.fixture(scope="module")
+def streamed_table(emulator: Emulator, role_arn: str) -> dict[str, Any]:
+    """A table whose stream is mapped to a function counting each record's deliveries."""
+    table = create_table(emulator, "loaded", "pk", stream=True)
+    create_table(emulator, "deliveries", "invocation", stream=False)
+    create_function(
+        emulator,
+        "recorder",
+        "record",
+        role_arn,
+        Environment={"Variables": {"DELIVERIES_TABLE": "deliveries"}},
+    )
+    emulator.client("lambda").create_event_source_mapping(
+        FunctionName="recorder",
+        EventSourceArn=table["LatestStreamArn"],
+        StartingPosition="LATEST",
+        BatchSize=100,
+    )
+    return table
+
+
+def _delivered_records(emulator: Emulator) -> dict[str, list[dict[str, Any]]]:
+    """Every stream record the mapped function received, by sequence number (a record
+    delivered twice is listed twice)."""
+    pages = emulator.client("dynamodb").get_paginator("scan").paginate(TableName="deliveries")
+    delivered: dict[str, list[dict[str, Any]]] = {}
+    for page in pages:
+        for item in page["Items"]:
+            for record in json.loads(item["records"]["S"]):
+                delivered.setdefault(record["SequenceNumber"], []).append(record)
+    return delivered
+
+
+def _put(client: Any, item: dict[str, Any]) -> str:
+    try:
+        client.put_item(TableName="loaded", Item=item)
+        return "ok"
+    except Exception as error:  # the figure under test is how many fail, and how
+        return f"{type(error).__name__}: {error}"[:200]
+
+
+def test_concurrent_writes_each_give_one_stream_record_delivered_once(
+    emulator: Emulator, streamed_table: dict[str, Any]
+) -> None:
+    client = emulator.client("dynamodb", config=_NO_RETRIES)
+    items = [
+        {
+            "pk": {"S": f"load#{i}"},
+            "payload": {"B": bytes([i % 256])} if i % 20 == 0 else {"S": "x"},
+        }
+        for i in range(CONCURRENT_WRITES)
+    ]
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        outcomes = list(pool.map(lambda item: _put(client, item), items))
+
+    assert [o for o in outcomes if o != "ok"] == []
+    records = [
+        r
+        for r in stream_records(emulator, streamed_table["LatestStreamArn"])
+        if r["dynamodb"]["Keys"]["pk"]["S"].startswith("load#")
+    ]
+    assert len(records) == CONCURRENT_WRITES
+    assert len({r["dynamodb"]["Keys"]["pk"]["S"] for r in records}) == CONCURRENT_WRITES
+    sequences = {r["dynamodb"]["SequenceNumber"] for r in records}
+
+    def all_delivered() -> dict[str, list[dict[str, Any]]] | None:
+        found = _delivered_records(emulator)
+        return found if sequences <= found.keys() else None
+
+    delivered = wait_for(all_delivered, f"{CONCURRENT_WRITES} records delivered", emulator=emulator)
+    assert {s: len(delivered[s]) for s in sequences} == dict.fromkeys(sequences, 1)
+
+
+def test_binary_attributes_are_stored_and_delivered_base64_encoded(
+    emulator: Emulator, streamed_table: dict[str, Any]
+) -> None:
+    item = {
+        "pk": {"S": "binary#1"},
+        "blob": {"B": b"\x00\xff"},
+        "blobs": {"BS": [b"\x01", b"\x02"]},
+        "nested": {"M": {"inner": {"B": b"\x03"}}},
+    }
+
+    emulator.client("dynamodb", config=_NO_RETRIES).put_item(TableName="loaded", Item=item)
+
+    record = next(
+        r
+        for r in stream_records(emulator, streamed_table["LatestStreamArn"])
+        if r["dynamodb"]["Keys"]["pk"]["S"] == "binary#1"
+    )
+    delivered = wait_for(
+        lambda: _delivered_records(emulator).get(record["dynamodb"]["SequenceNumber"]),
+        "the binary item's stream record delivered",
+        emulator=emulator,
+    )
+    # Lambda sends binary values as base64 strings (boto3 decoded GetRecords' to bytes).
+    image = delivered[0]["NewImage"]
+    assert image["blob"] == {"B": base64.b64encode(b"\x00\xff").decode()}
+    assert sorted(image["blobs"]["BS"]) == ["AQ==", "Ag=="]
+    assert image["nested"]["M"]["inner"] == {"B": base64.b64encode(b"\x03").decode()}
+    assert record["dynamodb"]["NewImage"]["blob"] == {"B": b"\x00\xff"}
+
+
+def test_update_item_records_one_insert_when_it_creates_and_one_modify_after(
+    emulator: Emulator, streamed_table: dict[str, Any]
+) -> None:
+    client = emulator.client("dynamodb")
+    for status in ("NEW", "SHIPPED"):
+        client.update_item(
+            TableName="loaded",
+            Key={"pk": {"S": "updated#1"}},
+            UpdateExpression="SET #status = :status",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":status": {"S": status}},
+        )
+
+    records = [
+        (r["eventName"], r["dynamodb"]["NewImage"]["status"]["S"])
+        for r in stream_records(emulator, streamed_table["LatestStreamArn"])
+        if r["dynamodb"]["Keys"]["pk"]["S"] == "updated#1"
+    ]
+    assert records == [("INSERT", "NEW"), ("MODIFY", "SHIPPED")]
