@@ -16,7 +16,7 @@ from typing import Any
 import botocore.config
 import pytest
 
-from emulator import Emulator, start_emulator, wait_for
+from emulator import Emulator, start_emulator, wait_for, wait_for_execution
 from tests.emulator.load_support import (
     create_function,
     create_role,
@@ -166,3 +166,42 @@ def test_update_item_records_one_insert_when_it_creates_and_one_modify_after(
         if r["dynamodb"]["Keys"]["pk"]["S"] == "updated#1"
     ]
     assert records == [("INSERT", "NEW"), ("MODIFY", "SHIPPED")]
+
+
+def test_a_dynamodb_task_that_gets_a_500_fails_with_the_service_error_and_is_caught(
+    emulator: Emulator, role_arn: str
+) -> None:
+    create_table(emulator, "counters", "pk", stream=False)
+    # moto 5.2.5 fails inside this update (ADD of a non-number; DynamoDB answers a
+    # ValidationException): the emulator answers it with DynamoDB's 500.
+    update = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::dynamodb:updateItem",
+        "Parameters": {
+            "TableName": "counters",
+            "Key": {"pk": {"S": "broken"}},
+            "UpdateExpression": "ADD hits :hits",
+            "ExpressionAttributeValues": {":hits": {"N": "not-a-number"}},
+        },
+        "Catch": [
+            {"ErrorEquals": ["DynamoDB.InternalServerError"], "Next": "Caught"},
+        ],
+        "End": True,
+    }
+    definition = {
+        "StartAt": "Update",
+        "States": {"Update": update, "Caught": {"Type": "Pass", "End": True}},
+    }
+    stepfunctions = emulator.client("stepfunctions")
+    machine = stepfunctions.create_state_machine(
+        name="caught-500", definition=json.dumps(definition), roleArn=role_arn
+    )["stateMachineArn"]
+
+    stepfunctions.start_execution(stateMachineArn=machine)
+    execution = wait_for_execution(emulator, machine)
+
+    history = stepfunctions.get_execution_history(executionArn=execution["executionArn"])
+    failure = next(e for e in history["events"] if e["type"] == "TaskFailed")
+    assert failure["taskFailedEventDetails"]["error"] == "DynamoDB.InternalServerError"
+    assert "Status Code: 500" in failure["taskFailedEventDetails"]["cause"]
+    assert execution["status"] == "SUCCEEDED"
