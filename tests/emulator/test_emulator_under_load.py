@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import botocore.config
+import botocore.exceptions
 import pytest
 
 from emulator import Emulator, start_emulator, wait_for, wait_for_execution
@@ -21,6 +22,7 @@ from tests.emulator.load_support import (
     create_function,
     create_role,
     create_table,
+    sandbox_processes,
     stream_records,
 )
 from tests.emulator_support import ready_or_skip
@@ -32,10 +34,23 @@ _NO_RETRIES = botocore.config.Config(
 )
 
 
+#: The sandbox bounds of this module's emulator (``lambda_sandboxes``), small to be seen.
+SANDBOX_SETTINGS = {
+    "EMULATOR_LAMBDA_IDLE_SECONDS": "1",
+    "EMULATOR_LAMBDA_MAX_SANDBOXES": "4",
+    "EMULATOR_LAMBDA_MAX_SANDBOXES_PER_FUNCTION": "2",
+}
+
+
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
-    with start_emulator() as started:
-        yield ready_or_skip(started)
+    # The server reads its settings from the environment it is started with.
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in SANDBOX_SETTINGS.items():
+            patch.setenv(name, value)
+        with start_emulator() as started:
+            patch.undo()
+            yield ready_or_skip(started)
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +220,85 @@ def test_a_dynamodb_task_that_gets_a_500_fails_with_the_service_error_and_is_cau
     assert failure["taskFailedEventDetails"]["error"] == "DynamoDB.InternalServerError"
     assert "Status Code: 500" in failure["taskFailedEventDetails"]["cause"]
     assert execution["status"] == "SUCCEEDED"
+
+
+def _invoke(emulator: Emulator, name: str, event: Any, **options: Any) -> dict[str, Any]:
+    lambda_client = emulator.client("lambda", config=_NO_RETRIES)
+    response = dict(lambda_client.invoke(FunctionName=name, Payload=json.dumps(event), **options))
+    response["Payload"] = response["Payload"].read()
+    return response
+
+
+def test_concurrent_invocations_share_bounded_sandboxes_that_expire_when_idle(
+    emulator: Emulator, role_arn: str
+) -> None:
+    create_function(emulator, "pausing", "pause", role_arn)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(
+            pool.map(lambda _: _invoke(emulator, "pausing", {"seconds": 0.5}), range(6))
+        )
+
+    assert [r["StatusCode"] for r in responses] == [200] * 6
+    assert len({json.loads(r["Payload"])["pid"] for r in responses}) == 2  # the bound
+    assert wait_for(lambda: not sandbox_processes(emulator) or None, "idle sandboxes to end")
+
+
+def test_reserved_concurrency_throttles_a_synchronous_invocation_with_429(
+    emulator: Emulator, role_arn: str
+) -> None:
+    create_function(emulator, "reserved", "pause", role_arn)
+    emulator.client("lambda").put_function_concurrency(
+        FunctionName="reserved", ReservedConcurrentExecutions=1
+    )
+
+    def invoke(_: int) -> Any:
+        try:
+            return _invoke(emulator, "reserved", {"seconds": 1})["StatusCode"]
+        except Exception as error:  # the throttled one
+            return getattr(error, "response", {})
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(pool.map(invoke, range(2)))
+
+    assert 200 in outcomes
+    throttled = next(o for o in outcomes if o != 200)
+    assert throttled["Error"]["Code"] == "TooManyRequestsException"
+    assert throttled["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert throttled["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+@pytest.mark.parametrize(
+    ("invocation_type", "size", "message"),
+    [
+        ("RequestResponse", 6 * 1024 * 1024, "Request must be smaller than 6291456 bytes"),
+        ("Event", 1024 * 1024, "payload is too large for the Event invocation type"),
+    ],
+)
+def test_a_request_past_lambdas_payload_limit_is_refused_with_413(
+    emulator: Emulator, role_arn: str, invocation_type: str, size: int, message: str
+) -> None:
+    if invocation_type == "RequestResponse":
+        create_function(emulator, "responding", "respond", role_arn)
+    lambda_client = emulator.client("lambda", config=_NO_RETRIES)
+    payload = json.dumps({"size": 1, "padding": "x" * size})
+
+    # The service answers RequestEntityTooLargeException, a code botocore's model does not
+    # list (it names RequestTooLargeException), so boto3 raises a plain ClientError.
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        lambda_client.invoke(
+            FunctionName="responding", Payload=payload, InvocationType=invocation_type
+        )
+
+    assert refused.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert message in refused.value.response["Error"]["Message"]
+
+
+def test_a_response_past_lambdas_payload_limit_is_a_function_error(
+    emulator: Emulator, role_arn: str
+) -> None:
+    response = _invoke(emulator, "responding", {"size": 6 * 1024 * 1024 + 200})
+
+    assert response["FunctionError"] == "Unhandled"
+    assert json.loads(response["Payload"])["errorType"] == "Function.ResponseSizeTooLarge"
