@@ -4,8 +4,8 @@
   (6 MB): beyond it Invoke answers HTTP 413 ``RequestEntityTooLargeException``, "Request
   must be smaller than 6291456 bytes for the InvokeFunction operation".
 - An asynchronous invocation's (``InvocationType=Event``) at most ``ASYNC_REQUEST_LIMIT``
-  bytes: Lambda's Invoke reference states 1 MB since October 2025 (it was 256 KB before,
-  and stays 256 KB for the deprecated ``InvokeAsync``); beyond it HTTP 413, "<size> byte
+  bytes: Lambda's Invoke API reference states 1 MB (it was 256 KB before, and stays
+  256 KB for the deprecated ``InvokeAsync``); beyond it HTTP 413, "<size> byte
   payload is too large for the Event invocation type (limit <limit> bytes)".
 - A response larger than ``RESPONSE_LIMIT`` bytes becomes a function error,
   ``Function.ResponseSizeTooLarge``, as Lambda reports it.
