@@ -8,7 +8,8 @@
   256 KB for the deprecated ``InvokeAsync``); beyond it HTTP 413, "<size> byte
   payload is too large for the Event invocation type (limit <limit> bytes)".
 - A response larger than ``RESPONSE_LIMIT`` bytes becomes a function error,
-  ``Function.ResponseSizeTooLarge``, as Lambda reports it.
+  ``Function.ResponseSizeTooLarge``, as Lambda reports it, on every path (moto checks
+  only responses of its Invoke API, against an approximate size).
 - A throttled invocation (``lambda_sandboxes.Throttled``) answers HTTP 429
   ``TooManyRequestsException`` with Lambda's ``Reason``.
 
@@ -60,10 +61,7 @@ def response_too_large(payload: bytes) -> str | None:
     """Lambda's error message when a function's response passes the limit, else None."""
     if len(payload) <= RESPONSE_LIMIT:
         return None
-    return (
-        f"Response payload size ({len(payload)} bytes) exceeded maximum allowed payload "
-        f"size ({RESPONSE_LIMIT} bytes)."
-    )
+    return f"Response payload size exceeded maximum allowed payload size ({RESPONSE_LIMIT} bytes)."
 
 
 def throttled(reason: str) -> Exception:

@@ -27,7 +27,7 @@ from tests.emulator.load_support import (
 )
 from tests.emulator_support import ready_or_skip
 
-CONCURRENT_WRITES = 200
+CONCURRENT_WRITES = 100
 #: One client connection per writer thread, and no SDK retry hiding a failed request.
 _NO_RETRIES = botocore.config.Config(
     max_pool_connections=50, retries={"max_attempts": 1, "mode": "standard"}
@@ -106,7 +106,7 @@ def test_concurrent_writes_each_give_one_stream_record_delivered_once(
     items = [
         {
             "pk": {"S": f"load#{i}"},
-            "payload": {"B": bytes([i % 256])} if i % 20 == 0 else {"S": "x"},
+            "payload": {"B": bytes([i % 256])} if i % 10 == 0 else {"S": "x"},
         }
         for i in range(CONCURRENT_WRITES)
     ]
@@ -234,12 +234,12 @@ def test_concurrent_invocations_share_bounded_sandboxes_that_expire_when_idle(
 ) -> None:
     create_function(emulator, "pausing", "pause", role_arn)
 
-    with ThreadPoolExecutor(max_workers=6) as pool:
+    with ThreadPoolExecutor(max_workers=5) as pool:
         responses = list(
-            pool.map(lambda _: _invoke(emulator, "pausing", {"seconds": 0.5}), range(6))
+            pool.map(lambda _: _invoke(emulator, "pausing", {"seconds": 0.3}), range(5))
         )
 
-    assert [r["StatusCode"] for r in responses] == [200] * 6
+    assert [r["StatusCode"] for r in responses] == [200] * 5
     assert len({json.loads(r["Payload"])["pid"] for r in responses}) == 2  # the bound
     assert wait_for(lambda: not sandbox_processes(emulator) or None, "idle sandboxes to end")
 
@@ -254,7 +254,7 @@ def test_reserved_concurrency_throttles_a_synchronous_invocation_with_429(
 
     def invoke(_: int) -> Any:
         try:
-            return _invoke(emulator, "reserved", {"seconds": 1})["StatusCode"]
+            return _invoke(emulator, "reserved", {"seconds": 0.5})["StatusCode"]
         except Exception as error:  # the throttled one
             return getattr(error, "response", {})
 
