@@ -263,7 +263,10 @@ def _configuration_key(function: Any) -> tuple[str, ...]:
 
 def invoke_in_server(function: Any, event: Any) -> tuple[bytes, str | None]:
     """Invoke a moto ``LambdaFunction`` synchronously from inside the server, as another
-    service would; return the payload and the ``FunctionError`` (None on success)."""
+    service would; return the payload and the ``FunctionError`` (None on success).
+
+    Raises werkzeug's ``HTTPException`` when Lambda refuses the invocation: 429 when it
+    is throttled, 413 when the event is too large (``lambda_limits``)."""
     headers: dict[str, str] = {}
     payload = function.invoke(json.dumps(event), {}, headers)
     data = payload.encode() if isinstance(payload, str) else bytes(payload or b"")

@@ -17,7 +17,7 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from emulator import Emulator, start_emulator, wait_for, wait_for_execution
+from emulator import Emulator, http_request, start_emulator, wait_for, wait_for_execution
 from tests.emulator.load_support import (
     create_function,
     create_role,
@@ -302,3 +302,35 @@ def test_a_response_past_lambdas_payload_limit_is_a_function_error(
 
     assert response["FunctionError"] == "Unhandled"
     assert json.loads(response["Payload"])["errorType"] == "Function.ResponseSizeTooLarge"
+
+
+def test_an_http_api_answers_500_when_lambda_throttles_its_function(
+    emulator: Emulator, role_arn: str
+) -> None:
+    function_arn = create_function(emulator, "unavailable", "pause", role_arn)
+    lambda_client = emulator.client("lambda")
+    lambda_client.put_function_concurrency(
+        FunctionName="unavailable", ReservedConcurrentExecutions=0
+    )
+    apis = emulator.client("apigatewayv2")
+    api_id = apis.create_api(Name="throttled", ProtocolType="HTTP")["ApiId"]
+    integration = apis.create_integration(
+        ApiId=api_id,
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=function_arn,
+        PayloadFormatVersion="2.0",
+    )["IntegrationId"]
+    apis.create_route(ApiId=api_id, RouteKey="POST /pause", Target=f"integrations/{integration}")
+    apis.create_stage(ApiId=api_id, StageName="$default")
+    lambda_client.add_permission(
+        FunctionName="unavailable",
+        StatementId="api",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{emulator.region}:{emulator.account_id}:{api_id}/*",
+    )
+
+    url = f"https://{api_id}.execute-api.{emulator.region}.amazonaws.com/pause"
+    response = http_request(emulator, "POST", url, {"seconds": 0})
+
+    assert (response.status, response.json()) == (500, {"message": "Internal Server Error"})
