@@ -22,7 +22,8 @@ request id, the traceback going to the server log.
 It also fixes moto's ``UpdateItem`` on a missing item, which creates the item through
 ``PutItem`` (one INSERT record with the key only) and then records the update (a second
 INSERT): DynamoDB writes one INSERT with the new image; an ``UpdateItem`` of an existing
-item stays one MODIFY.
+item stays one MODIFY. An ``UpdateItem`` that fails after moto created its item (moto
+applies the expression afterwards) leaves no item behind, as DynamoDB writes nothing.
 """
 
 from __future__ import annotations
@@ -77,25 +78,42 @@ def _one_record_per_update_item() -> None:
     original_put_item = Table.put_item
 
     def update_item(self: Any, *args: Any, **kwargs: Any) -> Any:
-        _updating.active = True
+        _updating.active, _updating.created = True, None
         try:
             return original_update_item(self, *args, **kwargs)
+        except Exception:
+            _remove_created_item(_updating.created)
+            raise
         finally:
-            _updating.active = False
+            _updating.active, _updating.created = False, None
 
     def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not getattr(_updating, "active", False) or self.stream_shard is None:
+        if not getattr(_updating, "active", False):
             return original_put_item(self, *args, **kwargs)
         # The item UpdateItem creates is recorded once, by UpdateItem, with its new image;
         # the request lock keeps every other reader of the shard out meanwhile.
         shard, self.stream_shard = self.stream_shard, None
         try:
-            return original_put_item(self, *args, **kwargs)
+            item = original_put_item(self, *args, **kwargs)
         finally:
             self.stream_shard = shard
+        _updating.created = (self, item)
+        return item
 
     DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
     Table.put_item = put_item  # type: ignore[method-assign]
+
+
+def _remove_created_item(created: tuple[Any, Any] | None) -> None:
+    """Undo the item a failed UpdateItem created: DynamoDB writes all of an update or
+    nothing (moto creates the item first, then may fail applying the expression)."""
+    if created is None:
+        return
+    table, item = created
+    if table.range_key_attr is None:
+        table.items.pop(item.hash_key, None)
+    else:
+        table.items.get(item.hash_key, {}).pop(item.range_key, None)
 
 
 def install() -> None:

@@ -252,17 +252,18 @@ def test_reserved_concurrency_throttles_a_synchronous_invocation_with_429(
         FunctionName="reserved", ReservedConcurrentExecutions=1
     )
 
-    def invoke(_: int) -> Any:
-        try:
-            return _invoke(emulator, "reserved", {"seconds": 0.5})["StatusCode"]
-        except Exception as error:  # the throttled one
-            return getattr(error, "response", {})
+    lambda_client = emulator.client("lambda", config=_NO_RETRIES)
+    before = set(sandbox_processes(emulator))
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        outcomes = list(pool.map(invoke, range(2)))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(_invoke, emulator, "reserved", {"seconds": 1.5})
+        # Its sandbox exists once the invocation holds the function's one unit of concurrency.
+        wait_for(lambda: set(sandbox_processes(emulator)) - before, "the first invocation")
+        with pytest.raises(botocore.exceptions.ClientError) as refused:
+            lambda_client.invoke(FunctionName="reserved", Payload=b'{"seconds": 0}')
+        assert running.result()["StatusCode"] == 200
 
-    assert 200 in outcomes
-    throttled = next(o for o in outcomes if o != 200)
+    throttled = refused.value.response
     assert throttled["Error"]["Code"] == "TooManyRequestsException"
     assert throttled["ResponseMetadata"]["HTTPStatusCode"] == 429
     assert throttled["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
@@ -334,3 +335,24 @@ def test_an_http_api_answers_500_when_lambda_throttles_its_function(
     response = http_request(emulator, "POST", url, {"seconds": 0})
 
     assert (response.status, response.json()) == (500, {"message": "Internal Server Error"})
+
+
+def test_an_update_item_that_fails_creating_an_item_leaves_neither_item_nor_record(
+    emulator: Emulator, streamed_table: dict[str, Any]
+) -> None:
+    client = emulator.client("dynamodb", config=_NO_RETRIES)
+
+    with pytest.raises(botocore.exceptions.ClientError):
+        client.update_item(
+            TableName="loaded",
+            Key={"pk": {"S": "half-written#1"}},
+            UpdateExpression="ADD hits :hits",
+            ExpressionAttributeValues={":hits": {"N": "not-a-number"}},
+        )
+
+    assert "Item" not in client.get_item(TableName="loaded", Key={"pk": {"S": "half-written#1"}})
+    keys = [
+        r["dynamodb"]["Keys"]["pk"]["S"]
+        for r in stream_records(emulator, streamed_table["LatestStreamArn"])
+    ]
+    assert "half-written#1" not in keys
