@@ -153,7 +153,9 @@ class SubprocessRuntime:
                 if time.monotonic() >= give_up:
                     message = f"throttled for {THROTTLED_EVENT_MAX_AGE_SECONDS:.0f} s"
                     return self._failure("", "TooManyRequestsException", message, "")
-                print(f"emulator: {function.function_name} throttled ({throttled.reason})")
+                print(
+                    f"emulator: {function.function_name} throttled ({throttled.reason})", flush=True
+                )
                 time.sleep(THROTTLED_RETRY_SECONDS)
 
     def shutdown(self) -> None:

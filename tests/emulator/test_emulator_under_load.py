@@ -356,3 +356,33 @@ def test_an_update_item_that_fails_creating_an_item_leaves_neither_item_nor_reco
         for r in stream_records(emulator, streamed_table["LatestStreamArn"])
     ]
     assert "half-written#1" not in keys
+
+
+def test_a_throttled_asynchronous_invocation_is_retried_until_it_runs(
+    emulator: Emulator, role_arn: str
+) -> None:
+    create_function(emulator, "queued", "pause", role_arn)
+    lambda_client = emulator.client("lambda")
+    lambda_client.put_function_concurrency(FunctionName="queued", ReservedConcurrentExecutions=1)
+
+    for _ in range(2):  # the second arrives while the first holds the one unit of concurrency
+        lambda_client.invoke(
+            FunctionName="queued", InvocationType="Event", Payload=b'{"seconds": 1}'
+        )
+
+    logs = emulator.client("logs")
+
+    def reports() -> bool | None:
+        try:
+            found = logs.filter_log_events(
+                logGroupName="/aws/lambda/queued", filterPattern="REPORT"
+            )
+        except logs.exceptions.ResourceNotFoundException:
+            return None  # no invocation has finished yet
+        return len(found["events"]) == 2 or None
+
+    wait_for(reports, "both invocations to run", emulator=emulator)
+    assert (
+        "queued throttled (ReservedFunctionConcurrentInvocationLimitExceeded)"
+        in emulator.read_log()
+    )
