@@ -101,11 +101,6 @@ class SandboxPool:
         self._stopped = False
         threading.Thread(target=self._expire_idle, name="sandbox-expiry", daemon=True).start()
 
-    @property
-    def live_count(self) -> int:
-        with self._changed:
-            return len(self._live) + sum(self._starting.values())
-
     def acquire(self, function: Any, key: tuple[str, ...]) -> Sandbox:
         """A sandbox for this configuration; raises ``Throttled`` as Lambda would."""
         name = key[0]
@@ -135,6 +130,7 @@ class SandboxPool:
         self._finish(sandbox.key[0])
 
     def shutdown(self) -> None:
+        """End every sandbox; invocations still waiting are throttled."""
         with self._changed:
             self._stopped = True
             sandboxes = list(self._live)
