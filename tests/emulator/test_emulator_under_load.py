@@ -256,7 +256,7 @@ def test_reserved_concurrency_throttles_a_synchronous_invocation_with_429(
     before = set(sandbox_processes(emulator))
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        running = pool.submit(_invoke, emulator, "reserved", {"seconds": 1.5})
+        running = pool.submit(_invoke, emulator, "reserved", {"seconds": 1})
         # Its sandbox exists once the invocation holds the function's one unit of concurrency.
         wait_for(lambda: set(sandbox_processes(emulator)) - before, "the first invocation")
         with pytest.raises(botocore.exceptions.ClientError) as refused:
@@ -367,7 +367,7 @@ def test_a_throttled_asynchronous_invocation_is_retried_until_it_runs(
 
     for _ in range(2):  # the second arrives while the first holds the one unit of concurrency
         lambda_client.invoke(
-            FunctionName="queued", InvocationType="Event", Payload=b'{"seconds": 1}'
+            FunctionName="queued", InvocationType="Event", Payload=b'{"seconds": 0.6}'
         )
 
     logs = emulator.client("logs")
