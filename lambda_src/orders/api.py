@@ -34,12 +34,13 @@ from orders.errors import (
     MalformedJsonError,
     MethodNotAllowedError,
     MissingBodyError,
+    OrderIdConflictError,
     OrderNotFoundError,
     RouteNotFoundError,
     UnsupportedMediaTypeError,
     http_error,
 )
-from orders.models import ORDER_ID_PATTERN, NewOrder, parse_new_order, pending_order
+from orders.models import NewOrder, is_order_id, parse_new_order, pending_order
 
 logger = Logger()
 metrics = Metrics()
@@ -56,32 +57,45 @@ def create_order(event: BaseProxyEvent, context: Any) -> Response[dict[str, Any]
     """Validate the JSON body, store the order as ``PENDING`` and answer 201 with it.
 
     With an ``Idempotency-Key`` header (see :mod:`orders.idempotency`), a retry answers the
-    first request's order instead of creating another.
+    first request's order instead of creating another, and the order's id derives from the
+    key, so even a retry after the key's record expired finds the order it created.
     """
     key = idempotency.key_from(event.headers)
     request = parse_new_order(_json_body(event))
+    if key is None:
+        return Response(201, content_types.APPLICATION_JSON, body=_store_new_order(request))
+    caller = idempotency.caller_of(event.raw_event)
+    order_id = idempotency.order_id_for(caller, key)
 
     def create() -> dict[str, Any]:
-        return _store_new_order(request)
+        return _store_new_order(request, order_id)
 
-    if key is None:
-        return Response(201, content_types.APPLICATION_JSON, body=create())
     created = idempotency.create_once(
-        create,
-        request.model_dump(mode="json"),
-        key=key,
-        caller=idempotency.caller_of(event.raw_event),
-        context=context,
+        create, request.model_dump(mode="json"), key=key, caller=caller, context=context
     )
     return Response(201, content_types.APPLICATION_JSON, body=created)
 
 
-def _store_new_order(request: NewOrder) -> dict[str, Any]:
-    order = pending_order(request, order_id=uuid.uuid4().hex)
-    if not store.add_order(order):
-        raise RuntimeError("A freshly generated order id is already taken")
-    metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=1)
-    logger.info("Order created", order_id=order.order_id, item_count=len(order.items))
+def _store_new_order(request: NewOrder, order_id: str | None = None) -> dict[str, Any]:
+    """Store the order under ``order_id`` (default: a random id) and return it as stored.
+
+    Raises
+    ------
+    OrderIdConflictError
+        If another order holds the id: the key was used before for another order.
+    """
+    outcome, order = store.add_order(pending_order(request, order_id or uuid.uuid4().hex))
+    if outcome is store.Outcome.ID_TAKEN:
+        raise OrderIdConflictError(
+            "Another order was created with this Idempotency-Key; use a new key for a new order"
+        )
+    if outcome is store.Outcome.CREATED:
+        metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "Order created" if outcome is store.Outcome.CREATED else "Order already stored",
+        order_id=order.order_id,
+        item_count=len(order.items),
+    )
     return order.model_dump(mode="json")
 
 
@@ -89,7 +103,7 @@ def read_order(order_id: str) -> Response[dict[str, Any]]:
     """Answer 200 with the order, or raise :class:`OrderNotFoundError`."""
     # Ids outside the generated alphabet cannot exist: skip the read, and never send
     # DynamoDB a key it would reject as too long.
-    if not ORDER_ID_PATTERN.fullmatch(order_id):
+    if not is_order_id(order_id):
         raise OrderNotFoundError("No order has this id")
     order = store.get_order(order_id)
     if order is None:

@@ -87,6 +87,12 @@ class OrderNotFoundError(RequestError):
     status, code = 404, "ORDER_NOT_FOUND"
 
 
+class OrderIdConflictError(RequestError):
+    """The order's id is held by another order (its idempotency key created a different one)."""
+
+    status, code = 409, "ORDER_ID_CONFLICT"
+
+
 class MethodNotAllowedError(RequestError):
     """The path exists but does not serve this method.
 

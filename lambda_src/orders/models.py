@@ -26,8 +26,20 @@ from pydantic_core import PydanticCustomError
 
 from orders.errors import InvalidOrderError
 
-ORDER_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
-"""Order ids are generated as 32 hex characters; anything outside this set cannot exist."""
+ORDER_ID_PATTERN = re.compile(r"-?[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*-?")
+"""Letters, digits, ``_`` and single ``-``: order ids are generated as 32 hex characters.
+
+Every id (at most :data:`MAX_ORDER_ID_LENGTH` characters) is a valid Step Functions
+execution name as it is, and no id holds ``--``, so a retry's execution,
+``<id>--retry-<n>``, can never be named like another order's.
+"""
+MAX_ORDER_ID_LENGTH = 64
+
+
+def is_order_id(text: str) -> bool:
+    """Whether ``text`` can be an order id (anything else cannot exist)."""
+    return len(text) <= MAX_ORDER_ID_LENGTH and ORDER_ID_PATTERN.fullmatch(text) is not None
+
 
 # Pragmatic address check (RFC 5321 lengths, dot-atom local part, DNS host names): the
 # Powertools layer has no email-validator, and delivery is what really proves an address.
@@ -89,7 +101,12 @@ Sku = Annotated[
     _Visible,
 ]
 Quantity = Annotated[int, Strict(), Field(ge=1, le=1000)]
-OrderId = Annotated[str, StringConstraints(strict=True, pattern=f"^{ORDER_ID_PATTERN.pattern}$")]
+OrderId = Annotated[
+    str,
+    StringConstraints(
+        strict=True, max_length=MAX_ORDER_ID_LENGTH, pattern=f"^{ORDER_ID_PATTERN.pattern}$"
+    ),
+]
 
 
 class OrderStatus(StrEnum):
@@ -120,6 +137,20 @@ class NewOrder(BaseModel):
     customer_id: CustomerId
     email: Email
     items: Annotated[list[OrderItem], Field(min_length=1, max_length=100)]
+
+
+Reference = Annotated[
+    str,
+    StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=128),
+    _Visible,
+]
+
+
+class FileOrder(NewOrder):
+    """An element of an uploaded order file: an order and, optionally, the uploader's
+    ``reference`` for it (1-128 characters), which then gives the order its id."""
+
+    reference: Reference | None = None
 
 
 class OrderMessage(NewOrder):
@@ -188,6 +219,18 @@ def parse_new_order(data: Any) -> NewOrder:
     return _validated(NewOrder, data)
 
 
+def parse_file_order(data: Any) -> FileOrder:
+    """Validate one element of an uploaded order file.
+
+    Raises
+    ------
+    InvalidOrderError
+        If ``data`` is not a JSON object with the fields of :class:`NewOrder` and at most
+        an optional ``reference``.
+    """
+    return _validated(FileOrder, data)
+
+
 def parse_order_message(data: Any) -> OrderMessage:
     """Validate an order received from the workflow or the table's stream.
 
@@ -211,7 +254,7 @@ def pending_order(request: NewOrder, order_id: str) -> Order:
     """
     created_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return Order(
-        **request.model_dump(),
+        **request.model_dump(exclude_none=True),
         order_id=order_id,
         status=OrderStatus.PENDING,
         created_at=created_at,
