@@ -1,11 +1,13 @@
 """HTTP API for orders, behind API Gateway REST (payload 1.0) or HTTP API (payload 2.0).
 
-Routes: ``POST /orders`` creates an order (201), ``GET /orders/{order_id}`` reads one (200).
+Routes: ``POST /orders`` creates an order (201), ``GET /orders/{order_id}`` reads one (200),
+``POST /orders/{order_id}/retry`` runs the workflow of a ``FAILED`` order (or of one whose
+notification failed) again (202).
 Every error is ``{"error": {"code", "message"}, "request_id"}`` with a 4xx or 500 status;
 :func:`orders.errors.http_error` decides which.
 
-Environment: ``TABLE_NAME``, ``IDEMPOTENCY_TABLE_NAME`` (optional: without it the
-``Idempotency-Key`` header is ignored), ``POWERTOOLS_SERVICE_NAME``,
+Environment: ``TABLE_NAME``, ``STATE_MACHINE_ARN`` (for retries), ``IDEMPOTENCY_TABLE_NAME``
+(optional: without it the ``Idempotency-Key`` header is ignored), ``POWERTOOLS_SERVICE_NAME``,
 ``POWERTOOLS_METRICS_NAMESPACE``.
 """
 
@@ -28,7 +30,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
-from orders import idempotency, store
+from orders import executions, idempotency, store
 from orders.errors import (
     BodyEncodingError,
     MalformedJsonError,
@@ -45,7 +47,11 @@ from orders.models import NewOrder, is_order_id, parse_new_order, pending_order
 logger = Logger()
 metrics = Metrics()
 
-ROUTES: dict[str, tuple[str, ...]] = {"/orders": ("POST",), "/orders/<order_id>": ("GET",)}
+ROUTES: dict[str, tuple[str, ...]] = {
+    "/orders": ("POST",),
+    "/orders/<order_id>": ("GET",),
+    "/orders/<order_id>/retry": ("POST",),
+}
 """Each path and the methods it serves; other methods on these paths answer 405."""
 
 _HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
@@ -111,6 +117,27 @@ def read_order(order_id: str) -> Response[dict[str, Any]]:
     return Response(200, content_types.APPLICATION_JSON, body=order.model_dump(mode="json"))
 
 
+def retry_order(order_id: str) -> Response[dict[str, Any]]:
+    """Start another execution of a ``FAILED`` order's workflow (or of one whose notification
+    failed) and answer 202 with its name.
+
+    Raises
+    ------
+    OrderNotFoundError
+        If no order has this id.
+    OrderNotRetryableError
+        If the order's status is not ``FAILED`` and its notification did not fail.
+    """
+    claimed = store.claim_retry(order_id) if is_order_id(order_id) else None
+    if claimed is None:
+        raise OrderNotFoundError(f"No order has id {order_id[:64]}")
+    attempt, order = claimed
+    name, _ = executions.start(order, attempt)
+    logger.info("Order retried", order_id=order_id, attempt=attempt, execution_name=name)
+    body = {"order_id": order_id, "attempt": attempt, "execution_name": name}
+    return Response(202, content_types.APPLICATION_JSON, body=body)
+
+
 def _json_body(event: BaseProxyEvent) -> Any:
     content_type = event.headers.get("content-type")
     media_type = (
@@ -160,6 +187,10 @@ def _resolver(app: _ResolverT) -> _ResolverT:
     @app.get("/orders/<order_id>")
     def get_order(order_id: str) -> Response[dict[str, Any]]:
         return read_order(order_id)
+
+    @app.post("/orders/<order_id>/retry")
+    def post_retry(order_id: str) -> Response[dict[str, Any]]:
+        return retry_order(order_id)
 
     for rule, allowed in ROUTES.items():
 

@@ -93,6 +93,12 @@ class OrderIdConflictError(RequestError):
     status, code = 409, "ORDER_ID_CONFLICT"
 
 
+class OrderNotRetryableError(RequestError):
+    """The order is neither ``FAILED`` nor waiting for a failed notification."""
+
+    status, code = 409, "ORDER_NOT_RETRYABLE"
+
+
 class MethodNotAllowedError(RequestError):
     """The path exists but does not serve this method.
 

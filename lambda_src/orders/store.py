@@ -10,6 +10,7 @@ from aws_lambda_powertools.shared.dynamodb_deserializer import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from orders import aws, config
+from orders.errors import OrderNotRetryableError
 from orders.models import Order
 
 _deserializer = TypeDeserializer()
@@ -151,3 +152,45 @@ def get_order(order_id: str) -> Order | None:
     )
     item = response.get("Item")
     return None if item is None else Order.model_validate(from_dynamodb(item))
+
+
+def claim_retry(order_id: str) -> tuple[int, Order] | None:
+    """Count one more attempt of a ``FAILED`` order, or of one whose notification failed.
+
+    The check and the count are one conditional ``UpdateItem``, so two concurrent retries
+    get distinct attempt numbers (and distinct execution names).
+
+    Returns
+    -------
+    tuple of (int, Order) or None
+        The attempt number (1 for the first retry) and the order; ``None`` if no order has
+        this id.
+
+    Raises
+    ------
+    OrderNotRetryableError
+        If the order is neither ``FAILED`` nor waiting for a failed notification.
+    """
+    try:
+        response = dynamodb().update_item(
+            TableName=config.table_name(),
+            Key={"order_id": {"S": order_id}},
+            UpdateExpression="ADD attempts :one",
+            ConditionExpression=(
+                "attribute_exists(order_id) AND (#status = :failed OR notification = :failed)"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":failed": {"S": "FAILED"}},
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        if not error.response.get("Item"):
+            return None
+        raise OrderNotRetryableError(
+            "Only a FAILED order, or one whose notification failed, can be retried"
+        ) from None
+    item = from_dynamodb(response["Attributes"])
+    return int(item["attempts"]), Order.model_validate(item)
