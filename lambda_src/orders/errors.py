@@ -17,7 +17,7 @@ class ConfigurationError(OrdersError):
     def __init__(self, variable: str) -> None:
         self.variable = variable
         super().__init__(
-            f"Environment variable {variable} is not set; "
+            f"Environment variable {variable} is not set or not valid; "
             "the function's configuration must define it"
         )
 

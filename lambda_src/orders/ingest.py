@@ -218,13 +218,14 @@ def _store_in_chunks(
     Raises
     ------
     IngestIncompleteError
-        When less than :data:`orders.config.INGEST_TIME_MARGIN_MILLIS` is left after a chunk.
+        When less than :func:`orders.config.ingest_time_margin_millis` is left after a chunk.
     """
+    chunk_size = config.ingest_chunk_size()
     pending = [(index, order) for index, order in plan.orders if index >= checkpoint.next_index]
-    chunked = len(pending) > config.INGEST_CHUNK_SIZE
+    chunked = len(pending) > chunk_size
     created = already = 0
-    for start in range(0, len(pending), config.INGEST_CHUNK_SIZE):
-        chunk = pending[start : start + config.INGEST_CHUNK_SIZE]
+    for start in range(0, len(pending), chunk_size):
+        chunk = pending[start : start + chunk_size]
         outcomes = store_orders([order for _, order in chunk])
         for (index, _), outcome in zip(chunk, outcomes, strict=True):
             created += outcome is store.Outcome.CREATED
@@ -234,8 +235,8 @@ def _store_in_chunks(
         checkpoint.next_index = chunk[-1][0] + 1
         if chunked:
             progress.save(source, checkpoint)
-        more = start + config.INGEST_CHUNK_SIZE < len(pending)
-        if more and context.get_remaining_time_in_millis() < config.INGEST_TIME_MARGIN_MILLIS:
+        more = start + chunk_size < len(pending)
+        if more and context.get_remaining_time_in_millis() < config.ingest_time_margin_millis():
             logger.warning(
                 "Order file stopped for lack of time; the retry continues",
                 **source,

@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from orders import config, ingest
+from orders.errors import ConfigurationError
 
 from tests.handlers.conftest import LambdaContext, new_table
 from tests.handlers.test_ingest_handler import order, stored, upload, upload_orders
@@ -148,7 +149,7 @@ def test_a_file_that_runs_out_of_time_is_continued_by_the_retry_from_its_checkpo
     monkeypatch: pytest.MonkeyPatch,
     lost_put_responses: Any,
 ) -> None:
-    monkeypatch.setattr(config, "INGEST_CHUNK_SIZE", 4)
+    monkeypatch.setenv("INGEST_CHUNK_SIZE", "4")
     event = upload_orders(bucket, [order(f"c{n}") for n in range(10)] + ["poison"])
 
     with pytest.raises(ingest.IngestIncompleteError, match="stopped at element 4"):
@@ -162,3 +163,12 @@ def test_a_file_that_runs_out_of_time_is_continued_by_the_retry_from_its_checkpo
     assert retried["duplicates"] == 6  # "the SDK" retried each put: all found their order
     assert lost_put_responses.puts - puts_before_retry == 2 * 6  # the first 4 not written again
     assert len(stored(table)) == 10
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many"])
+def test_a_chunk_size_that_is_not_a_positive_integer_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("INGEST_CHUNK_SIZE", value)
+    with pytest.raises(ConfigurationError, match="INGEST_CHUNK_SIZE"):
+        config.ingest_chunk_size()
