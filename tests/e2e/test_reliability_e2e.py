@@ -1,0 +1,361 @@
+"""Every order exactly once: OrdersSample's data path under concurrency, duplicates, poison
+input, a large file, a failing notification and a workflow for a missing order.
+
+Each test asserts the invariant end to end, in the deployed stack: each valid order is stored
+once, with exactly one completed workflow and a status that tells the truth; each rejected
+input is reported and kept where it can be replayed. Uses the shared OrdersSample deployment
+(``conftest.py``); every test uses its own customers, so it reads only what it wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from emulator import (
+    DeployedStack,
+    Emulator,
+    http_request,
+    structured_log_records,
+    wait_for,
+    wait_for_execution,
+)
+from tests.e2e.test_orders_sample_e2e import FLOW_TIMEOUT_SECONDS, order
+
+
+def scan_customers(emulator: Emulator, stack: DeployedStack, prefix: str) -> list[dict[str, Any]]:
+    """The stored items whose customer id starts with ``prefix``."""
+    pages = emulator.client("dynamodb").get_paginator("scan")
+    return [
+        item
+        for page in pages.paginate(TableName=stack.outputs["OrdersTableName"], ConsistentRead=True)
+        for item in page["Items"]
+        if item.get("customer_id", {}).get("S", "").startswith(prefix)
+    ]
+
+
+def finished_executions(emulator: Emulator, stack: DeployedStack, order_ids: set[str]) -> Any:
+    """Wait until every order in ``order_ids`` has a finished execution; all executions of
+    those orders (by order id in their input), finished or not, as (name, status) pairs."""
+    stepfunctions = emulator.client("stepfunctions")
+    arn = stack.outputs["StateMachineArn"]
+
+    def ours() -> list[tuple[str, str]] | None:
+        found = []
+        pages = stepfunctions.get_paginator("list_executions").paginate(stateMachineArn=arn)
+        for execution in (e for page in pages for e in page["executions"]):
+            if execution["name"].split("--")[0] in order_ids:
+                found.append((execution["name"], execution["status"]))
+        done = {name for name, status in found if status != "RUNNING"}
+        return found if {name.split("--")[0] for name in done} >= order_ids else None
+
+    return wait_for(ours, f"workflows of {len(order_ids)} orders", FLOW_TIMEOUT_SECONDS, emulator)
+
+
+def wait_for_orders(
+    emulator: Emulator,
+    stack: DeployedStack,
+    prefix: str,
+    done: Callable[[list[dict[str, Any]]], bool],
+    what: str,
+) -> list[dict[str, Any]]:
+    """Wait until the items of ``prefix``'s customers satisfy ``done``; those items."""
+
+    def ready() -> list[dict[str, Any]] | None:
+        items = scan_customers(emulator, stack, prefix)
+        return items if done(items) else None
+
+    return wait_for(ready, f"{what} of {prefix}*", FLOW_TIMEOUT_SECONDS, emulator)
+
+
+def assert_each_order_once_with_one_completed_workflow(
+    emulator: Emulator, stack: DeployedStack, prefix: str, expected_customers: set[str]
+) -> None:
+    items = wait_for_orders(
+        emulator,
+        stack,
+        prefix,
+        lambda items: {i["customer_id"]["S"] for i in items} >= expected_customers,
+        "the orders",
+    )
+    assert sorted(i["customer_id"]["S"] for i in items) == sorted(expected_customers)
+    order_ids = {item["order_id"]["S"] for item in items}
+    executions = finished_executions(emulator, stack, order_ids)
+    assert sorted(name for name, _ in executions) == sorted(order_ids)  # one each, no retry
+    assert {status for _, status in executions} == {"SUCCEEDED"}
+    final = wait_for_orders(
+        emulator,
+        stack,
+        prefix,
+        lambda items: all("notification" in i for i in items),
+        "the notifications",
+    )
+    assert {(i["status"]["S"], i["notification"]["S"]) for i in final} == {("SHIPPED", "SENT")}
+
+
+def upload(emulator: Emulator, stack: DeployedStack, key: str, body: bytes) -> None:
+    emulator.client("s3").put_object(Bucket=stack.outputs["UploadsBucketName"], Key=key, Body=body)
+
+
+def quarantined(emulator: Emulator, stack: DeployedStack, source_key: str) -> list[str]:
+    """Keys of the quarantine objects kept for ``source_key``."""
+    listed = emulator.client("s3").list_objects_v2(
+        Bucket=stack.outputs["UploadsBucketName"], Prefix=f"quarantine/{source_key}/"
+    )
+    return [entry["Key"] for entry in listed.get("Contents", [])]
+
+
+# --- exactly once from every door -----------------------------------------------------------
+
+
+def test_concurrent_creation_through_both_apis_stores_each_order_once(
+    emulator: Emulator, stack: DeployedStack, signed_in: dict[str, dict[str, str]]
+) -> None:
+    key = f"reliability-{uuid.uuid4().hex}"
+
+    def post(n: int) -> Any:
+        api = ("RestApiUrl", "HttpApiUrl")[n % 2]
+        keyed = n < 6  # six retries of one keyed order, through both APIs at once
+        customer = "rel-concurrent-keyed" if keyed else f"rel-concurrent-{n}"
+        headers = {**signed_in[api], **({"Idempotency-Key": key} if keyed else {})}
+        return http_request(
+            emulator, "POST", stack.outputs[api] + "orders", order(customer, 1), headers
+        )
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(post, range(10)))
+
+    keyed = [answer for answer in answers[:6] if answer.status == 201]
+    # A retry that overlaps the first request may be told to come back later (409): the
+    # rule is that none creates a second order and none answers 5xx.
+    assert {answer.status for answer in answers[:6]} <= {201, 409}, answers
+    assert keyed and len({answer.json()["order_id"] for answer in keyed}) == 1
+    assert [answer.status for answer in answers[6:]] == [201] * 4, answers
+    expected = {"rel-concurrent-keyed"} | {f"rel-concurrent-{n}" for n in range(6, 10)}
+    assert_each_order_once_with_one_completed_workflow(emulator, stack, "rel-concurrent-", expected)
+
+
+def test_a_file_uploaded_twice_and_under_another_key_stores_each_order_once(
+    emulator: Emulator, stack: DeployedStack
+) -> None:
+    orders = [order("rel-file-a", 1), order("rel-file-b", 2), order("rel-file-a", 1)]
+    body = json.dumps(orders).encode()
+    for key in ("uploads/rel-twice.json", "uploads/rel-twice.json", "uploads/rel-again.json"):
+        upload(emulator, stack, key, body)
+
+    assert_each_order_once_with_one_completed_workflow(
+        emulator, stack, "rel-file-", {"rel-file-a", "rel-file-b"}
+    )
+
+
+# --- nothing valid lost ----------------------------------------------------------------------
+
+
+def test_a_poison_element_is_quarantined_and_the_valid_orders_stored(
+    emulator: Emulator, stack: DeployedStack
+) -> None:
+    poison = "9" * 5000
+    valid = [json.dumps(order(customer, 1)) for customer in ("rel-poison-a", "rel-poison-b")]
+    text = f"[{valid[0]}, {poison}, {valid[1]}]"
+    upload(emulator, stack, "uploads/rel-poison.json", text.encode())
+
+    assert_each_order_once_with_one_completed_workflow(
+        emulator, stack, "rel-poison-", {"rel-poison-a", "rel-poison-b"}
+    )
+    [kept] = wait_for(
+        lambda: quarantined(emulator, stack, "uploads/rel-poison.json"),
+        "the quarantined element",
+        FLOW_TIMEOUT_SECONDS,
+        emulator,
+    )
+    record = json.loads(
+        emulator.client("s3")
+        .get_object(Bucket=stack.outputs["UploadsBucketName"], Key=kept)["Body"]
+        .read()
+    )
+    [rejected] = record["rejected"]
+    assert (rejected["index"], rejected["element"].strip()) == (1, poison)
+    assert "digit" in rejected["reason"]
+
+
+def test_a_poison_stream_record_is_reported_with_what_locates_it_in_the_stream(
+    emulator: Emulator, stack: DeployedStack
+) -> None:
+    order_id = f"rel-poison-record-{uuid.uuid4().hex[:8]}"
+    emulator.client("dynamodb").put_item(
+        TableName=stack.outputs["OrdersTableName"],
+        Item={"order_id": {"S": order_id}, "customer_id": {"S": "rel-stream-poison"}},
+    )
+    queues = stack.physical_ids_of_type("AWS::SQS::Queue")
+    [queue_url] = [url for lid, url in queues.items() if lid.startswith("NewOrdersOnFailureQueue")]
+    sqs = emulator.client("sqs")
+
+    def failure_record() -> dict[str, Any] | None:
+        for message in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get(
+            "Messages", []
+        ):
+            body = json.loads(message["Body"])
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            if body["DDBStreamBatchInfo"]["startSequenceNumber"] == sequence_number(order_id):
+                return dict(body)
+        return None
+
+    def sequence_number(key: str) -> str | None:
+        streams = emulator.client("dynamodbstreams")
+        stream_arn = streams.list_streams(TableName=stack.outputs["OrdersTableName"])["Streams"][0][
+            "StreamArn"
+        ]
+        for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
+            iterator = streams.get_shard_iterator(
+                StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            for record in streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]:
+                if record["dynamodb"]["Keys"]["order_id"]["S"] == key:
+                    return str(record["dynamodb"]["SequenceNumber"])
+        return None
+
+    reported = wait_for(
+        failure_record, "the poison record's failure record", FLOW_TIMEOUT_SECONDS, emulator
+    )
+    assert reported["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert reported["DDBStreamBatchInfo"]["batchSize"] == 1  # bisected down to the record
+    assert scan_customers(emulator, stack, "rel-stream-poison")[0]["order_id"]["S"] == order_id
+
+
+@pytest.fixture
+def chunked_ingest(emulator: Emulator, stack: DeployedStack) -> Iterator[None]:
+    """The ingest function storing 5 orders per chunk and stopping after each, as a function
+    that runs out of time on a large file does; restored afterwards."""
+    lambda_client = emulator.client("lambda")
+    [name] = [
+        name
+        for lid, name in stack.physical_ids_of_type("AWS::Lambda::Function").items()
+        if lid[:-8] == "IngestFunction"  # the logical id without its hash
+    ]
+    before = lambda_client.get_function_configuration(FunctionName=name)["Environment"]
+    short = {"INGEST_CHUNK_SIZE": "5", "INGEST_TIME_MARGIN_MILLIS": str(10**9)}
+    lambda_client.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {**before["Variables"], **short}}
+    )
+    try:
+        yield
+    finally:
+        lambda_client.update_function_configuration(FunctionName=name, Environment=before)
+
+
+def test_a_file_too_large_for_one_invocation_is_continued_from_its_checkpoint(
+    emulator: Emulator, stack: DeployedStack, chunked_ingest: None
+) -> None:
+    customers = {f"rel-large-{n:02}" for n in range(12)}
+    body = json.dumps([order(customer, 1) for customer in sorted(customers)]).encode()
+    upload(emulator, stack, "uploads/rel-large.json", body)
+
+    assert_each_order_once_with_one_completed_workflow(emulator, stack, "rel-large-", customers)
+    log_group = stack.physical_id("IngestFunctionLogGroup")
+    stops = [
+        r
+        for r in structured_log_records(
+            emulator, log_group, "Order file stopped for lack of time; the retry continues"
+        )
+        if r["key"] == "uploads/rel-large.json"
+    ]
+    done = [
+        r
+        for r in structured_log_records(emulator, log_group, "Order file ingested")
+        if r["key"] == "uploads/rel-large.json"
+    ]
+    # Three invocations: 0-4, then 5-9 (each stopped), then 10-11; none stored twice.
+    assert [r["next_index"] for r in stops] == [5, 10]
+    assert [(r["resumed_from"], r["written"], r["duplicates"]) for r in done] == [(10, 2, 0)]
+
+
+# --- status that tells the truth -------------------------------------------------------------
+
+
+@pytest.fixture
+def deny_notifications(emulator: Emulator, stack: DeployedStack) -> Iterator[Callable[[], None]]:
+    """The workflow's role refused ``sns:Publish`` (an explicit deny), once every execution
+    under way has finished, so only the test's order fails to notify. Yields what lifts the
+    deny (lifted at the end in any case)."""
+    stepfunctions = emulator.client("stepfunctions")
+    arn = stack.outputs["StateMachineArn"]
+    wait_for(
+        lambda: (
+            not stepfunctions.list_executions(stateMachineArn=arn, statusFilter="RUNNING")[
+                "executions"
+            ]
+        ),
+        "the executions under way to finish",
+        FLOW_TIMEOUT_SECONDS,
+        emulator,
+    )
+    roles = stack.physical_ids_of_type("AWS::IAM::Role")
+    [role] = [name for lid, name in roles.items() if lid[:-8] == "OrderWorkflowExecutionRole"]
+    iam = emulator.client("iam")
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "sns:Publish", "Resource": "*"}],
+    }
+    iam.put_role_policy(RoleName=role, PolicyName="DenyPublish", PolicyDocument=json.dumps(deny))
+    denied = [True]
+
+    def lift() -> None:
+        if denied.pop() if denied else False:
+            iam.delete_role_policy(RoleName=role, PolicyName="DenyPublish")
+
+    try:
+        yield lift
+    finally:
+        lift()
+
+
+def test_a_failed_notification_leaves_the_order_shipped_and_a_retry_sends_it(
+    emulator: Emulator,
+    stack: DeployedStack,
+    signed_in: dict[str, dict[str, str]],
+    deny_notifications: Callable[[], None],
+) -> None:
+    api = stack.outputs["HttpApiUrl"]
+    created = http_request(
+        emulator, "POST", api + "orders", order("rel-notify", 1), signed_in["HttpApiUrl"]
+    )
+    order_id = created.json()["order_id"]
+    arn = stack.outputs["StateMachineArn"]
+
+    failed = wait_for_execution(emulator, arn, order_id, FLOW_TIMEOUT_SECONDS)
+    assert (failed["status"], failed["error"]) == ("FAILED", "NotificationFailed")
+    [item] = scan_customers(emulator, stack, "rel-notify")
+    assert (item["status"]["S"], item["notification"]["S"]) == ("SHIPPED", "FAILED")
+
+    deny_notifications()
+    retried = http_request(
+        emulator, "POST", f"{api}orders/{order_id}/retry", None, signed_in["HttpApiUrl"]
+    )
+    assert retried.status == 202, retried
+    assert retried.json()["execution_name"] == f"{order_id}--retry-1"
+
+    succeeded = wait_for_execution(emulator, arn, f"{order_id}--retry-1", FLOW_TIMEOUT_SECONDS)
+    assert succeeded["status"] == "SUCCEEDED", succeeded
+    [item] = scan_customers(emulator, stack, "rel-notify")
+    assert (item["status"]["S"], item["notification"]["S"]) == ("SHIPPED", "SENT")
+
+
+def test_a_workflow_for_a_missing_order_fails_and_creates_no_item(
+    emulator: Emulator, stack: DeployedStack
+) -> None:
+    order_id = uuid.uuid4().hex
+    ghost = {**order("rel-ghost", 1), "order_id": order_id, "status": "PENDING"}
+    arn = stack.outputs["StateMachineArn"]
+    emulator.client("stepfunctions").start_execution(
+        stateMachineArn=arn, name=order_id, input=json.dumps(ghost)
+    )
+
+    execution = wait_for_execution(emulator, arn, order_id, FLOW_TIMEOUT_SECONDS)
+
+    assert (execution["status"], execution["error"]) == ("FAILED", "OrderStatusRefused")
+    assert scan_customers(emulator, stack, "rel-ghost") == []
