@@ -279,10 +279,11 @@ def test_a_file_too_large_for_one_invocation_is_continued_from_its_checkpoint(
 
 
 @pytest.fixture
-def deny_notifications(emulator: Emulator, stack: DeployedStack) -> Iterator[Callable[[], None]]:
-    """The workflow's role refused ``sns:Publish`` (an explicit deny), once every execution
-    under way has finished, so only the test's order fails to notify. Yields what lifts the
-    deny (lifted at the end in any case)."""
+def topic_outage(emulator: Emulator, stack: DeployedStack) -> Iterator[Callable[[], None]]:
+    """The notification topic gone (an SNS outage, not a missing permission), once every
+    execution under way has finished, so only the test's order fails to notify. Yields what
+    brings the topic back, under the same ARN with its key and policy (back at the end in
+    any case)."""
     stepfunctions = emulator.client("stepfunctions")
     arn = stack.outputs["StateMachineArn"]
     wait_for(
@@ -295,31 +296,29 @@ def deny_notifications(emulator: Emulator, stack: DeployedStack) -> Iterator[Cal
         FLOW_TIMEOUT_SECONDS,
         emulator,
     )
-    roles = stack.physical_ids_of_type("AWS::IAM::Role")
-    [role] = [name for lid, name in roles.items() if lid[:-8] == "OrderWorkflowExecutionRole"]
-    iam = emulator.client("iam")
-    deny = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Deny", "Action": "sns:Publish", "Resource": "*"}],
-    }
-    iam.put_role_policy(RoleName=role, PolicyName="DenyPublish", PolicyDocument=json.dumps(deny))
-    denied = [True]
+    sns = emulator.client("sns")
+    topic_arn = stack.outputs["NotificationTopicArn"]
+    attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+    kept = {name: attributes[name] for name in ("KmsMasterKeyId", "Policy") if name in attributes}
+    sns.delete_topic(TopicArn=topic_arn)
+    gone = [True]
 
-    def lift() -> None:
-        if denied.pop() if denied else False:
-            iam.delete_role_policy(RoleName=role, PolicyName="DenyPublish")
+    def restore() -> None:
+        if gone and gone.pop():
+            restored = sns.create_topic(Name=topic_arn.rsplit(":", 1)[1], Attributes=kept)
+            assert restored["TopicArn"] == topic_arn
 
     try:
-        yield lift
+        yield restore
     finally:
-        lift()
+        restore()
 
 
 def test_a_failed_notification_leaves_the_order_shipped_and_a_retry_sends_it(
     emulator: Emulator,
     stack: DeployedStack,
     signed_in: dict[str, dict[str, str]],
-    deny_notifications: Callable[[], None],
+    topic_outage: Callable[[], None],
 ) -> None:
     api = stack.outputs["HttpApiUrl"]
     created = http_request(
@@ -333,7 +332,7 @@ def test_a_failed_notification_leaves_the_order_shipped_and_a_retry_sends_it(
     [item] = scan_customers(emulator, stack, "rel-notify")
     assert (item["status"]["S"], item["notification"]["S"]) == ("SHIPPED", "FAILED")
 
-    deny_notifications()
+    topic_outage()  # the topic is back
     retried = http_request(
         emulator, "POST", f"{api}orders/{order_id}/retry", None, signed_in["HttpApiUrl"]
     )
