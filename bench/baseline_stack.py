@@ -606,45 +606,48 @@ class BaselineOrders(cdk.Stack):
     def _set_status(
         self, table: dynamodb.ITable, construct_id: str, status: str | None, sources: list[str]
     ) -> tasks.DynamoUpdateItem:
-        value = sfn.JsonPath.string_at("$.status") if status is None else status
         names = {f":from{index}": source for index, source in enumerate(sources)}
         same = " OR #status = :status" if status is None else ""
-        values = {":status": tasks.DynamoAttributeValue.from_string(value)}
-        values.update({k: tasks.DynamoAttributeValue.from_string(v) for k, v in names.items()})
-        return tasks.DynamoUpdateItem(
-            self,
+        return self._update_order(
+            table,
             construct_id,
-            table=table,
-            key={
-                "order_id": tasks.DynamoAttributeValue.from_string(
-                    sfn.JsonPath.string_at("$.order_id")
-                )
-            },
-            update_expression="SET #status = :status",
-            condition_expression=(
-                f"attribute_exists(order_id) AND (#status IN ({', '.join(names)}){same})"
-            ),
-            expression_attribute_names={"#status": "status"},
-            expression_attribute_values=values,
-            result_path=sfn.JsonPath.DISCARD,
+            "SET #status = :status",
+            f"attribute_exists(order_id) AND (#status IN ({', '.join(names)}){same})",
+            {":status": sfn.JsonPath.string_at("$.status") if status is None else status, **names},
+            {"#status": "status"},
         )
 
     def _record_notification(
         self, table: dynamodb.ITable, construct_id: str, outcome: str
     ) -> tasks.DynamoUpdateItem:
+        return self._update_order(
+            table,
+            construct_id,
+            "SET notification = :outcome",
+            "attribute_exists(order_id)",
+            {":outcome": outcome},
+        )
+
+    def _update_order(
+        self,
+        table: dynamodb.ITable,
+        construct_id: str,
+        update: str,
+        condition: str,
+        values: dict[str, str],
+        names: dict[str, str] | None = None,
+    ) -> tasks.DynamoUpdateItem:
+        order_id = sfn.JsonPath.string_at("$.order_id")
         return tasks.DynamoUpdateItem(
             self,
             construct_id,
             table=table,
-            key={
-                "order_id": tasks.DynamoAttributeValue.from_string(
-                    sfn.JsonPath.string_at("$.order_id")
-                )
-            },
-            update_expression="SET notification = :outcome",
-            condition_expression="attribute_exists(order_id)",
+            key={"order_id": tasks.DynamoAttributeValue.from_string(order_id)},
+            update_expression=update,
+            condition_expression=condition,
+            expression_attribute_names=names,
             expression_attribute_values={
-                ":outcome": tasks.DynamoAttributeValue.from_string(outcome)
+                k: tasks.DynamoAttributeValue.from_string(v) for k, v in values.items()
             },
             result_path=sfn.JsonPath.DISCARD,
         )

@@ -390,17 +390,12 @@ class OrdersSample(cdk.Stack):
     def _record_notification(
         self, orders: DynamoTable, construct_id: str, outcome: str
     ) -> tasks.DynamoUpdateItem:
-        return tasks.DynamoUpdateItem(
-            self,
+        return self._update_order(
+            orders,
             construct_id,
-            table=orders.table,
-            key={"order_id": tasks.DynamoAttributeValue.from_string(ORDER_ID)},
-            update_expression="SET notification = :outcome",
-            condition_expression="attribute_exists(order_id)",
-            expression_attribute_values={
-                ":outcome": tasks.DynamoAttributeValue.from_string(outcome)
-            },
-            result_path=sfn.JsonPath.DISCARD,
+            "SET notification = :outcome",
+            "attribute_exists(order_id)",
+            {":outcome": outcome},
         )
 
     def _set_status(
@@ -410,28 +405,47 @@ class OrdersSample(cdk.Stack):
 
         ``status`` None takes the status the previous task returned (``$.status``).
         """
-        value = sfn.JsonPath.string_at("$.status") if status is None else status
         allowed_from = [
             source
             for source, targets in STATUS_TRANSITIONS.items()
             if status is None or status in targets
         ]
-        names = {f":from{index}": source for index, source in enumerate(allowed_from)}
+        sources = {f":from{index}": source for index, source in enumerate(allowed_from)}
         # A dynamic target: also allow staying put (a re-run of SHIPPED stays SHIPPED).
         same = " OR #status = :status" if status is None else ""
-        condition = f"attribute_exists(order_id) AND (#status IN ({', '.join(names)}){same})"
-        values = {":status": tasks.DynamoAttributeValue.from_string(value)}
-        values.update(
-            {name: tasks.DynamoAttributeValue.from_string(v) for name, v in names.items()}
+        return self._update_order(
+            orders,
+            construct_id,
+            "SET #status = :status",
+            f"attribute_exists(order_id) AND (#status IN ({', '.join(sources)}){same})",
+            {
+                ":status": sfn.JsonPath.string_at("$.status") if status is None else status,
+                **sources,
+            },
+            names={"#status": "status"},
         )
+
+    def _update_order(
+        self,
+        orders: DynamoTable,
+        construct_id: str,
+        update: str,
+        condition: str,
+        values: dict[str, str],
+        names: dict[str, str] | None = None,
+    ) -> tasks.DynamoUpdateItem:
+        """A conditional ``UpdateItem`` of the order named by the state's ``order_id``."""
         return tasks.DynamoUpdateItem(
             self,
             construct_id,
             table=orders.table,
             key={"order_id": tasks.DynamoAttributeValue.from_string(ORDER_ID)},
-            update_expression="SET #status = :status",
+            update_expression=update,
             condition_expression=condition,
-            expression_attribute_names={"#status": "status"},
-            expression_attribute_values=values,
+            expression_attribute_names=names,
+            expression_attribute_values={
+                name: tasks.DynamoAttributeValue.from_string(value)
+                for name, value in values.items()
+            },
             result_path=sfn.JsonPath.DISCARD,
         )
