@@ -105,6 +105,12 @@ class Emulator:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def server_pid(self) -> int | None:
+        """The server's process id, which is also the id of the process group holding
+        every process it started (Lambda sandboxes); None once stopped."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 

@@ -10,8 +10,10 @@ source mapping, which:
 
 - filters records with the mapping's ``FilterCriteria`` (EventBridge pattern syntax,
   applied to the record; records that match no filter are dropped, as Lambda does);
-- delivers in order, one batch at a time, at most ``BatchSize`` records (default 100),
-  waiting up to ``MaximumBatchingWindowInSeconds`` (default 0) to fill a batch;
+- delivers in order, one batch at a time, at most ``BatchSize`` records (default 100)
+  and at most Lambda's 6 MB synchronous payload, waiting up to
+  ``MaximumBatchingWindowInSeconds`` (default 0) to fill a batch; a throttled batch is
+  retried without counting as a failed attempt;
 - on a function error retries the batch (``MaximumRetryAttempts``; -1, Lambda's
   "until the record expires", is capped at ``UNBOUNDED_RETRY_LIMIT`` here), splitting it
   in two first when ``BisectBatchOnFunctionError`` is set;
@@ -40,6 +42,10 @@ import uuid
 from collections import deque
 from datetime import UTC, datetime
 from typing import Any
+
+from werkzeug.exceptions import HTTPException
+
+from emulator.patches.lambda_limits import SYNC_REQUEST_LIMIT, THROTTLED_STATUS
 
 logger = logging.getLogger("emulator")
 
@@ -105,7 +111,20 @@ class MappingPoller:
                 if remaining <= 0:
                     break
                 self._arrived.wait(timeout=remaining)
-            return [self._records.popleft() for _ in range(min(size, len(self._records)))]
+            return self._take_batch(size)
+
+    def _take_batch(self, size: int) -> list[dict[str, Any]]:
+        """Up to ``size`` records whose ``{"Records": [...]}`` event stays within Lambda's
+        synchronous payload limit (at least one record)."""
+        batch: list[dict[str, Any]] = []
+        total = len('{"Records": []}')
+        while self._records and len(batch) < size:
+            record_size = len(json.dumps(self._records[0]).encode()) + len(", ")
+            if batch and total + record_size > SYNC_REQUEST_LIMIT:
+                break
+            batch.append(self._records.popleft())
+            total += record_size
+        return batch
 
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
         for action in STREAM_READ_ACTIONS:
@@ -147,7 +166,15 @@ class MappingPoller:
         function = get_backend(self.mapping.account_id, self.mapping.region).get_function(
             self.mapping.function_arn
         )
-        payload, function_error = invoke_in_server(function, {"Records": batch})
+        while True:
+            try:
+                payload, function_error = invoke_in_server(function, {"Records": batch})
+                break
+            except HTTPException as error:
+                if error.code != THROTTLED_STATUS or _stopping.is_set():
+                    raise
+                # Lambda's poller retries a throttled batch; it is not a failed attempt.
+                time.sleep(RETRY_DELAY_SECONDS)
         if function_error:
             return 0, function_error
         if "ReportBatchItemFailures" not in (self.mapping.function_response_types or []):
@@ -306,21 +333,25 @@ def _poller(mapping: Any) -> MappingPoller:
 
 def install() -> None:
     from moto.dynamodb.models.table import StreamRecord, StreamShard
-
-    append_lock = threading.Lock()
+    from moto.dynamodb.models.utilities import dynamo_json_dump
 
     def add(self: Any, old: Any, new: Any) -> None:
+        # Called with the DynamoDB request lock held (``dynamodb_requests``): the write is
+        # committed, so its record must be appended and handed over whatever happens.
         view_type = self.table.stream_specification["StreamViewType"]
         event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
-        with append_lock:
-            sequence_number = len(self.items) + self.starting_sequence_number
-            record = StreamRecord(self.table, view_type, event_name, old, new, sequence_number)
-            self.items.append(record)
-        stream_arn = self.table.describe()["TableDescription"]["LatestStreamArn"]
-        delivered = lambda_record(record, self.table, stream_arn)
-        for mapping in _active_mappings(self.table):
-            if mapping.event_source_arn == stream_arn:
-                _poller(mapping).submit(json.loads(json.dumps(delivered)))
+        sequence_number = len(self.items) + self.starting_sequence_number
+        record = StreamRecord(self.table, view_type, event_name, old, new, sequence_number)
+        self.items.append(record)
+        try:
+            stream_arn = f"{self.table.table_arn}/stream/{self.table.latest_stream_label}"
+            # moto keeps binary values as bytes; Lambda receives them base64-encoded.
+            delivered = dynamo_json_dump(lambda_record(record, self.table, stream_arn))
+            for mapping in _active_mappings(self.table):
+                if mapping.event_source_arn == stream_arn:
+                    _poller(mapping).submit(json.loads(delivered))
+        except Exception:  # the write stands; the lost record must at least be visible
+            logger.exception("stream record %s not handed to its pollers", sequence_number)
 
     StreamShard.add = add  # type: ignore[method-assign]
 

@@ -18,7 +18,9 @@ closed in one named place; this module lists them in the order they are installe
 7. ``eventbridge_targets.install``: EventBridge rules deliver to Lambda, Step Functions and
    SNS targets (moto 5.2.5 only delivers to logs, SQS, buses and API destinations).
 8. ``dynamodb_streams.install``: DynamoDB stream records reach mapped functions
-   asynchronously, honouring the event source mapping's settings.
+   asynchronously, honouring the event source mapping's settings;
+   ``dynamodb_requests.install``: DynamoDB requests are atomic under concurrent load,
+   each write gets one stream record, a failure is DynamoDB's 500, not an HTML page.
 9. ``http_api.install``, ``rest_api.install``: HTTP APIs (API Gateway v2) deploy from
    CloudFormation, REST API stages too, and both serve requests through their Lambda proxy
    integrations (``EmulatorApp`` routes them).
@@ -50,6 +52,7 @@ from emulator.patches import (
     cognito,
     custom_resources,
     dynamodb_global_tables,
+    dynamodb_requests,
     dynamodb_streams,
     eventbridge_targets,
     http_api,
@@ -89,6 +92,7 @@ def install(endpoint_url: str, port: int, region: str, work_dir: str, python: st
     _execute_state_machines()
     eventbridge_targets.install()
     dynamodb_streams.install()
+    dynamodb_requests.install()
     http_api.install()
     rest_api.install()
     s3_buckets.install()

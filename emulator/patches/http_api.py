@@ -34,6 +34,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from werkzeug.exceptions import HTTPException
+
 from emulator.patches.api_proxy import (
     HttpRequest,
     Refused,
@@ -291,7 +293,10 @@ def _invoke(
         event = _event_v1(api, stage, route, request, path_parameters)
     else:
         event = _event_v2(api, stage, route, request, path_parameters)
-    payload, function_error = invoke_in_server(function, event)
+    try:
+        payload, function_error = invoke_in_server(function, event)
+    except HTTPException:  # Lambda refused the call (throttled, too large): API Gateway's 500
+        return _INTERNAL_ERROR
     if function_error:
         return _INTERNAL_ERROR
     response = proxy_response(payload)

@@ -11,8 +11,11 @@ targets, CloudFormation custom resources, Step Functions tasks), with
 - a sandbox is a ``python lambda_bootstrap.py`` process that imports the handler once
   (the cold start, reported as ``Init Duration``) and then serves invocations one at a
   time, keeping module-level state like a warm Lambda sandbox; concurrent invocations get
-  more sandboxes; a timeout, a crash or a failed init ends a sandbox, and a changed
-  function (code, handler, environment, timeout) gets new ones;
+  more sandboxes, within the bounds of ``lambda_sandboxes`` (which also ends idle ones and
+  throttles beyond reserved concurrency); a timeout, a crash or a failed init ends a
+  sandbox, and a changed function (code, handler, environment, timeout) gets new ones;
+- payloads are held to Lambda's limits (``lambda_limits``): a request past them is
+  refused with 413, a response past them is a ``Function.ResponseSizeTooLarge`` error;
 - the environment is the function's variables plus Lambda's reserved ones, with
   ``AWS_ENDPOINT_URL`` pointing back at the emulator and temporary credentials of the
   function's execution role from the emulated STS (``iam_principals.role_credentials``;
@@ -23,7 +26,8 @@ targets, CloudFormation custom resources, Step Functions tasks), with
   once and runs the function in the background, retrying a failed invocation twice (or
   as the function's event-invoke config says) after ``ASYNC_RETRY_DELAYS_SECONDS``,
   scaled down from Lambda's one and two minutes so that tests can observe them, then
-  sending the event to the function's ``DeadLetterConfig`` queue or topic, as Lambda does,
+  sending the event to the function's ``DeadLetterConfig`` queue or topic, as Lambda does
+  (a throttled attempt is retried without counting as one),
   with the function's role (a send the role may not make is lost, as on AWS);
 - the output (START/END/REPORT lines around what the handler printed) goes to the
   function's CloudWatch log group in moto if the role may write there
@@ -33,12 +37,9 @@ targets, CloudFormation custom resources, Step Functions tasks), with
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
-import queue
 import shutil
-import subprocess
 import threading
 import time
 import uuid
@@ -48,17 +49,18 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from emulator.patches import iam_enforcement, iam_principals
+from emulator.patches import iam_enforcement, iam_principals, lambda_limits
+from emulator.patches.lambda_sandboxes import PoolLimits, Sandbox, SandboxPool, Throttled
 
-#: Seconds a function may spend importing its module before it is killed (Lambda's init limit).
-INIT_TIMEOUT_SECONDS = 10.0
 #: Bytes of log tail returned with ``LogType=Tail`` (Lambda returns the last 4 KB).
 LOG_TAIL_BYTES = 4096
 #: Pause before each retry of a failed asynchronous invocation (Lambda: ~1 min, ~2 min).
 ASYNC_RETRY_DELAYS_SECONDS = (1.0, 2.0)
+#: Pause before retrying a throttled asynchronous invocation, and how long to keep trying
+#: (Lambda keeps a throttled event up to its maximum event age, 6 hours by default).
+THROTTLED_RETRY_SECONDS = 0.5
+THROTTLED_EVENT_MAX_AGE_SECONDS = 300.0
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
-#: What ``lambda_bootstrap`` writes after an invocation's output (its ``END_MARKER``).
-END_MARKER = "\x1eEMULATOR-INVOCATION-END "
 #: ``errorType`` of an invocation of a function whose runtime is not Python.
 UNSUPPORTED_RUNTIME = "Emulator.UnsupportedRuntime"
 
@@ -93,8 +95,7 @@ class SubprocessRuntime:
         self._code_root.mkdir(parents=True, exist_ok=True)
         self._results.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._idle: dict[tuple[str, ...], list[_Sandbox]] = {}
-        self._sandboxes: set[_Sandbox] = set()
+        self.sandboxes = SandboxPool(PoolLimits.from_environment(), self._start_sandbox)
         self._log_lock = threading.Lock()
 
     def invoke(self, function: Any, event: Any) -> Invocation:
@@ -106,14 +107,14 @@ class SubprocessRuntime:
             )
             return self._failure(request_id, UNSUPPORTED_RUNTIME, message, "")
         try:
-            sandbox = self._acquire(function)
+            sandbox = self.sandboxes.acquire(function, _configuration_key(function))
         except RuntimeError as error:
             return self._failure(request_id, "Runtime.InvalidEntrypoint", str(error), "")
         result_path = self._results / f"{request_id}.json"
         started = time.monotonic()
         output = sandbox.run(request_id, event, result_path, float(function.timeout))
         elapsed_ms = (time.monotonic() - started) * 1000
-        self._release(sandbox)
+        self.sandboxes.release(sandbox)
         outcome = _read_outcome(result_path)
         init_ms = float(outcome.get("init_ms", 0)) if outcome else 0.0
         logs = _frame_logs(function, request_id, output, elapsed_ms - init_ms, init_ms)
@@ -124,7 +125,11 @@ class SubprocessRuntime:
             return self._failure(request_id, "Runtime.ExitError", message, logs)
         if "error" in outcome:
             return Invocation(json.dumps(outcome["error"]).encode(), "Unhandled", logs)
-        return Invocation(outcome["payload"].encode(), None, logs)
+        payload = outcome["payload"].encode()
+        too_large = lambda_limits.response_too_large(payload)
+        if too_large:
+            return self._failure(request_id, lambda_limits.RESPONSE_TOO_LARGE, too_large, logs)
+        return Invocation(payload, None, logs)
 
     def invoke_async(self, function: Any, event: Any) -> None:
         """Invoke like Lambda's asynchronous invocation: retry failures, then dead-letter."""
@@ -132,51 +137,40 @@ class SubprocessRuntime:
         for attempt in range(retries + 1):
             if attempt:
                 time.sleep(ASYNC_RETRY_DELAYS_SECONDS[attempt - 1])
-            outcome = self.invoke(function, event)
+            outcome = self.invoke_when_not_throttled(function, event)
             if outcome.function_error is None:
                 return
         _dead_letter(function, event, outcome)
 
+    def invoke_when_not_throttled(self, function: Any, event: Any) -> Invocation:
+        """Invoke, retrying throttled attempts as Lambda's event queue does (they do not
+        count as failures), for up to ``THROTTLED_EVENT_MAX_AGE_SECONDS``."""
+        give_up = time.monotonic() + THROTTLED_EVENT_MAX_AGE_SECONDS
+        while True:
+            try:
+                return self.invoke(function, event)
+            except Throttled as throttled:
+                if time.monotonic() >= give_up:
+                    message = f"throttled for {THROTTLED_EVENT_MAX_AGE_SECONDS:.0f} s"
+                    return self._failure("", "TooManyRequestsException", message, "")
+                print(
+                    f"emulator: {function.function_name} throttled ({throttled.reason})", flush=True
+                )
+                time.sleep(THROTTLED_RETRY_SECONDS)
+
     def shutdown(self) -> None:
         """End every sandbox (the server is stopping), and reap them: a child that exits
         after its parent becomes a zombie nobody may collect."""
-        with self._lock:
-            sandboxes = list(self._sandboxes)
-            self._sandboxes.clear()
-            self._idle.clear()
-        for sandbox in sandboxes:
-            sandbox.kill()
+        self.sandboxes.shutdown()
 
-    def _acquire(self, function: Any) -> _Sandbox:
-        """An idle sandbox of this exact function configuration, or a new one."""
-        key = _configuration_key(function)
-        with self._lock:
-            # A function whose code or configuration changed gets new sandboxes, as on Lambda.
-            for stale_key in [k for k in self._idle if k != key and k[0] == key[0]]:
-                for stale in self._idle.pop(stale_key):
-                    self._sandboxes.discard(stale)
-                    stale.kill()
-            idle = self._idle.get(key)
-            if idle:
-                return idle.pop()
+    def _start_sandbox(self, function: Any, key: tuple[str, ...]) -> Sandbox:
         code_dir = self._unpack(function)
-        sandbox = _Sandbox(
+        return Sandbox(
             key,
             [self.python, "-P", str(BOOTSTRAP)],
             self._environment(function, code_dir),
             code_dir,
         )
-        with self._lock:
-            self._sandboxes.add(sandbox)
-        return sandbox
-
-    def _release(self, sandbox: _Sandbox) -> None:
-        with self._lock:
-            if sandbox.alive and sandbox in self._sandboxes:
-                self._idle.setdefault(sandbox.key, []).append(sandbox)
-                return
-            self._sandboxes.discard(sandbox)
-        sandbox.kill()
 
     @staticmethod
     def _failure(request_id: str, error_type: str, message: str, logs: str) -> Invocation:
@@ -256,85 +250,6 @@ class SubprocessRuntime:
             print(f"--- {function.function_name}\n{logs}", flush=True)
 
 
-class _Sandbox:
-    """One ``lambda_bootstrap`` process: a warm sandbox serving one invocation at a time."""
-
-    def __init__(self, key: tuple[str, ...], command: list[str], env: dict[str, str], cwd: Path):
-        self.key = key
-        self._cold = True
-        self._process = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=cwd,
-        )
-        self._chunks: queue.Queue[bytes] = queue.Queue()
-        self._pending = b""
-        threading.Thread(target=self._read_output, daemon=True).start()
-
-    @property
-    def alive(self) -> bool:
-        return self._process.poll() is None
-
-    @property
-    def exit_code(self) -> int | None:
-        return self._process.poll()
-
-    def run(self, request_id: str, event: Any, result_path: Path, timeout: float) -> str:
-        """Send one invocation; return its output once the sandbox marks its end (or dies)."""
-        cold, self._cold = self._cold, False
-        request = {"request_id": request_id, "event": event, "result_path": str(result_path)}
-        try:
-            assert self._process.stdin is not None
-            self._process.stdin.write(json.dumps(request).encode() + b"\n")
-            self._process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            return self._drain()
-        marker = f"{END_MARKER}{request_id}\n".encode()
-        deadline = time.monotonic() + timeout + (INIT_TIMEOUT_SECONDS if cold else 0) + 5
-        buffer = self._pending
-        self._pending = b""
-        while marker not in buffer:
-            remaining = deadline - time.monotonic()
-            try:
-                chunk = self._chunks.get(timeout=max(remaining, 0.01))
-            except queue.Empty:
-                self.kill()  # stuck past its timeout and the watchdog did not fire
-                return buffer.decode(errors="replace")
-            if not chunk:
-                return buffer.decode(errors="replace")
-            buffer += chunk
-        output, _, self._pending = buffer.partition(marker)
-        return output.decode(errors="replace")
-
-    def kill(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._process.wait(timeout=5)
-
-    def _drain(self) -> str:
-        output = self._pending
-        while True:
-            try:
-                chunk = self._chunks.get(timeout=1)
-            except queue.Empty:
-                break
-            if not chunk:
-                break
-            output += chunk
-        return output.decode(errors="replace")
-
-    def _read_output(self) -> None:
-        assert self._process.stdout is not None
-        descriptor = self._process.stdout.fileno()
-        while chunk := os.read(descriptor, 65536):
-            self._chunks.put(chunk)
-        self._chunks.put(b"")
-
-
 def _configuration_key(function: Any) -> tuple[str, ...]:
     """What makes a sandbox reusable: the same function, code and configuration."""
     return (
@@ -350,7 +265,10 @@ def _configuration_key(function: Any) -> tuple[str, ...]:
 
 def invoke_in_server(function: Any, event: Any) -> tuple[bytes, str | None]:
     """Invoke a moto ``LambdaFunction`` synchronously from inside the server, as another
-    service would; return the payload and the ``FunctionError`` (None on success)."""
+    service would; return the payload and the ``FunctionError`` (None on success).
+
+    Raises werkzeug's ``HTTPException`` when Lambda refuses the invocation: 429 when it
+    is throttled, 413 when the event is too large (``lambda_limits``)."""
     headers: dict[str, str] = {}
     payload = function.invoke(json.dumps(event), {}, headers)
     data = payload.encode() if isinstance(payload, str) else bytes(payload or b"")
@@ -457,12 +375,16 @@ def install(runtime: SubprocessRuntime) -> None:
     def invoke(self: Any, body: str, request_headers: Any, response_headers: Any) -> bytes:
         event = json.loads(body) if body else {}
         invocation_type = request_headers.get("x-amz-invocation-type", "RequestResponse")
+        lambda_limits.check_request_size(body or "", invocation_type)
         if invocation_type == "DryRun":
             return b""
         if invocation_type == "Event":
             threading.Thread(target=runtime.invoke_async, args=(self, event), daemon=True).start()
             return b""
-        outcome = runtime.invoke(self, event)
+        try:
+            outcome = runtime.invoke(self, event)
+        except Throttled as throttled:
+            raise lambda_limits.throttled(throttled.reason) from None
         # The version that ran: an alias's, or $LATEST for the unqualified function.
         response_headers["x-amz-executed-version"] = str(self.version)
         if outcome.function_error:

@@ -30,6 +30,8 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+from werkzeug.exceptions import HTTPException
+
 from emulator.patches.api_proxy import (
     HttpRequest,
     Refused,
@@ -51,7 +53,9 @@ _MISSING_TOKEN = (
     {"content-type": "application/json"},
     b'{"message":"Missing Authentication Token"}',
 )
-_BAD_GATEWAY = (502, {"content-type": "application/json"}, b'{"message": "Internal server error"}')
+_SERVER_ERROR_BODY = b'{"message": "Internal server error"}'
+_BAD_GATEWAY = (502, {"content-type": "application/json"}, _SERVER_ERROR_BODY)
+_INTERNAL_ERROR = (500, {"content-type": "application/json"}, _SERVER_ERROR_BODY)
 _NOT_FOUND = (404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
 
 
@@ -191,8 +195,11 @@ def serve(
     from emulator.patches.iam_enforcement import api_gateway_may_invoke
 
     if not api_gateway_may_invoke(function, target, api_id, stage, request.method, path):
-        return (500, {"content-type": "application/json"}, b'{"message": "Internal server error"}')
-    payload, function_error = invoke_in_server(function, event)
+        return _INTERNAL_ERROR
+    try:
+        payload, function_error = invoke_in_server(function, event)
+    except HTTPException:  # Lambda refused the call (throttled, too large): API Gateway's 500
+        return _INTERNAL_ERROR
     if function_error:
         return _BAD_GATEWAY
     return proxy_response(payload) or _BAD_GATEWAY
