@@ -4,7 +4,9 @@ input, a large file, a failing notification and a workflow for a missing order.
 Each test asserts the invariant end to end, in the deployed stack: each valid order is stored
 once, with exactly one completed workflow and a status that tells the truth; each rejected
 input is reported and kept where it can be replayed. Uses the shared OrdersSample deployment
-(``conftest.py``); every test uses its own customers, so it reads only what it wrote.
+(``conftest.py``); every test uses its own customers, so it reads only what it wrote. The
+inputs of all cases but the failing notification are sent at once (``inputs``), so that their
+flows run side by side, as traffic does; each test then waits for its own outcome.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -110,18 +113,43 @@ def quarantined(emulator: Emulator, stack: DeployedStack, source_key: str) -> li
     return [entry["Key"] for entry in listed.get("Contents", [])]
 
 
-# --- exactly once from every door -----------------------------------------------------------
+# --- the inputs, sent at once ---------------------------------------------------------------
+
+POISON_NUMBER = "9" * 5000
+KEYED_REQUESTS = 4  # one keyed order sent four times at once, twice through each API
+LARGE_FILE_ORDERS = 6
 
 
-def test_concurrent_creation_through_both_apis_stores_each_order_once(
+@contextmanager
+def chunked_ingest(emulator: Emulator, stack: DeployedStack) -> Iterator[None]:
+    """The ingest function storing 3 orders per chunk and stopping after each, as a function
+    that runs out of time on a large file does; restored afterwards."""
+    lambda_client = emulator.client("lambda")
+    [name] = [
+        name
+        for lid, name in stack.physical_ids_of_type("AWS::Lambda::Function").items()
+        if lid[:-8] == "IngestFunction"  # the logical id without its hash
+    ]
+    before = lambda_client.get_function_configuration(FunctionName=name)["Environment"]
+    short = {"INGEST_CHUNK_SIZE": "3", "INGEST_TIME_MARGIN_MILLIS": str(10**9)}
+    lambda_client.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {**before["Variables"], **short}}
+    )
+    try:
+        yield
+    finally:
+        lambda_client.update_function_configuration(FunctionName=name, Environment=before)
+
+
+def post_concurrently(
     emulator: Emulator, stack: DeployedStack, signed_in: dict[str, dict[str, str]]
-) -> None:
+) -> list[Any]:
+    """Six POST /orders at once, alternating the APIs: four of one keyed order, two others."""
     key = f"reliability-{uuid.uuid4().hex}"
-    keyed_requests = 4  # one keyed order sent four times at once, twice through each API
 
     def post(n: int) -> Any:
         api = ("RestApiUrl", "HttpApiUrl")[n % 2]
-        keyed = n < keyed_requests
+        keyed = n < KEYED_REQUESTS
         customer = "rel-concurrent-keyed" if keyed else f"rel-concurrent-{n}"
         headers = {**signed_in[api], **({"Idempotency-Key": key} if keyed else {})}
         return http_request(
@@ -129,42 +157,86 @@ def test_concurrent_creation_through_both_apis_stores_each_order_once(
         )
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        answers = list(pool.map(post, range(keyed_requests + 2)))
+        return list(pool.map(post, range(KEYED_REQUESTS + 2)))
 
-    keyed = [answer for answer in answers[:keyed_requests] if answer.status == 201]
+
+@pytest.fixture(scope="module")
+def inputs(
+    emulator: Emulator, stack: DeployedStack, signed_in: dict[str, dict[str, str]]
+) -> Iterator[dict[str, Any]]:
+    """Every input of the cases below, sent before any test waits for an outcome."""
+    with chunked_ingest(emulator, stack):
+        twice = json.dumps([order("rel-file-a", 1), order("rel-file-b", 2), order("rel-file-a", 1)])
+        for key in ("uploads/rel-twice.json", "uploads/rel-twice.json", "uploads/rel-again.json"):
+            upload(emulator, stack, key, twice.encode())
+        valid = [json.dumps(order(customer, 1)) for customer in ("rel-poison-a", "rel-poison-b")]
+        upload(
+            emulator,
+            stack,
+            "uploads/rel-poison.json",
+            f"[{valid[0]}, {POISON_NUMBER}, {valid[1]}]".encode(),
+        )
+        large = [order(f"rel-large-{n}", 1) for n in range(LARGE_FILE_ORDERS)]
+        upload(emulator, stack, "uploads/rel-large.json", json.dumps(large).encode())
+        poison_record = f"rel-poison-record-{uuid.uuid4().hex[:8]}"
+        emulator.client("dynamodb").put_item(
+            TableName=stack.outputs["OrdersTableName"],
+            Item={"order_id": {"S": poison_record}, "customer_id": {"S": "rel-stream-poison"}},
+        )
+        ghost = uuid.uuid4().hex
+        emulator.client("stepfunctions").start_execution(
+            stateMachineArn=stack.outputs["StateMachineArn"],
+            name=ghost,
+            input=json.dumps({**order("rel-ghost", 1), "order_id": ghost, "status": "PENDING"}),
+        )
+        answers = post_concurrently(emulator, stack, signed_in)
+        yield {"answers": answers, "poison_record": poison_record, "ghost": ghost}
+        # The large file's flow must be over before the ingest function is restored.
+        wait_for_orders(
+            emulator,
+            stack,
+            "rel-large-",
+            lambda items: len(items) == LARGE_FILE_ORDERS,
+            "the large file's orders",
+        )
+
+
+# --- exactly once from every door -----------------------------------------------------------
+
+
+def test_concurrent_creation_through_both_apis_stores_each_order_once(
+    emulator: Emulator, stack: DeployedStack, inputs: dict[str, Any]
+) -> None:
+    answers = inputs["answers"]
+    keyed = [answer for answer in answers[:KEYED_REQUESTS] if answer.status == 201]
     # A retry that overlaps the first request may be told to come back later (409): the
     # rule is that none creates a second order and none answers 5xx.
-    assert {answer.status for answer in answers[:keyed_requests]} <= {201, 409}, answers
+    assert {answer.status for answer in answers[:KEYED_REQUESTS]} <= {201, 409}, answers
     assert keyed and len({answer.json()["order_id"] for answer in keyed}) == 1
-    assert [answer.status for answer in answers[keyed_requests:]] == [201, 201], answers
+    assert [answer.status for answer in answers[KEYED_REQUESTS:]] == [201, 201], answers
     expected = {"rel-concurrent-keyed", "rel-concurrent-4", "rel-concurrent-5"}
     assert_each_order_once_with_one_completed_workflow(emulator, stack, "rel-concurrent-", expected)
 
 
 def test_a_file_uploaded_twice_and_under_another_key_stores_each_order_once(
-    emulator: Emulator, stack: DeployedStack
+    emulator: Emulator, stack: DeployedStack, inputs: dict[str, Any]
 ) -> None:
-    orders = [order("rel-file-a", 1), order("rel-file-b", 2), order("rel-file-a", 1)]
-    body = json.dumps(orders).encode()
-    for key in ("uploads/rel-twice.json", "uploads/rel-twice.json", "uploads/rel-again.json"):
-        upload(emulator, stack, key, body)
-
     assert_each_order_once_with_one_completed_workflow(
         emulator, stack, "rel-file-", {"rel-file-a", "rel-file-b"}
     )
+    repeats = [
+        (r["repeated_count"], r["written"] + r["duplicates"])
+        for r in ingested(emulator, stack, ("uploads/rel-twice.json", "uploads/rel-again.json"), 3)
+    ]
+    assert repeats == [(1, 2)] * 3  # each upload: one repeat in the file, two orders
 
 
 # --- nothing valid lost ----------------------------------------------------------------------
 
 
 def test_a_poison_element_is_quarantined_and_the_valid_orders_stored(
-    emulator: Emulator, stack: DeployedStack
+    emulator: Emulator, stack: DeployedStack, inputs: dict[str, Any]
 ) -> None:
-    poison = "9" * 5000
-    valid = [json.dumps(order(customer, 1)) for customer in ("rel-poison-a", "rel-poison-b")]
-    text = f"[{valid[0]}, {poison}, {valid[1]}]"
-    upload(emulator, stack, "uploads/rel-poison.json", text.encode())
-
     assert_each_order_once_with_one_completed_workflow(
         emulator, stack, "rel-poison-", {"rel-poison-a", "rel-poison-b"}
     )
@@ -180,21 +252,18 @@ def test_a_poison_element_is_quarantined_and_the_valid_orders_stored(
         .read()
     )
     [rejected] = record["rejected"]
-    assert (rejected["index"], rejected["element"].strip()) == (1, poison)
+    assert (rejected["index"], rejected["element"].strip()) == (1, POISON_NUMBER)
     assert "digit" in rejected["reason"]
 
 
 def test_a_poison_stream_record_is_reported_with_what_locates_it_in_the_stream(
-    emulator: Emulator, stack: DeployedStack
+    emulator: Emulator, stack: DeployedStack, inputs: dict[str, Any]
 ) -> None:
-    order_id = f"rel-poison-record-{uuid.uuid4().hex[:8]}"
-    emulator.client("dynamodb").put_item(
-        TableName=stack.outputs["OrdersTableName"],
-        Item={"order_id": {"S": order_id}, "customer_id": {"S": "rel-stream-poison"}},
-    )
+    order_id = inputs["poison_record"]
     queues = stack.physical_ids_of_type("AWS::SQS::Queue")
     [queue_url] = [url for lid, url in queues.items() if lid.startswith("NewOrdersOnFailureQueue")]
     sqs = emulator.client("sqs")
+    sequence_number = stream_sequence_number(emulator, stack, order_id)
 
     def failure_record() -> dict[str, Any] | None:
         for message in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get(
@@ -202,22 +271,8 @@ def test_a_poison_stream_record_is_reported_with_what_locates_it_in_the_stream(
         ):
             body = json.loads(message["Body"])
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            if body["DDBStreamBatchInfo"]["startSequenceNumber"] == sequence_number(order_id):
+            if body["DDBStreamBatchInfo"]["startSequenceNumber"] == sequence_number:
                 return dict(body)
-        return None
-
-    def sequence_number(key: str) -> str | None:
-        streams = emulator.client("dynamodbstreams")
-        stream_arn = streams.list_streams(TableName=stack.outputs["OrdersTableName"])["Streams"][0][
-            "StreamArn"
-        ]
-        for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
-            iterator = streams.get_shard_iterator(
-                StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            for record in streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]:
-                if record["dynamodb"]["Keys"]["order_id"]["S"] == key:
-                    return str(record["dynamodb"]["SequenceNumber"])
         return None
 
     reported = wait_for(
@@ -228,34 +283,10 @@ def test_a_poison_stream_record_is_reported_with_what_locates_it_in_the_stream(
     assert scan_customers(emulator, stack, "rel-stream-poison")[0]["order_id"]["S"] == order_id
 
 
-@pytest.fixture
-def chunked_ingest(emulator: Emulator, stack: DeployedStack) -> Iterator[None]:
-    """The ingest function storing 5 orders per chunk and stopping after each, as a function
-    that runs out of time on a large file does; restored afterwards."""
-    lambda_client = emulator.client("lambda")
-    [name] = [
-        name
-        for lid, name in stack.physical_ids_of_type("AWS::Lambda::Function").items()
-        if lid[:-8] == "IngestFunction"  # the logical id without its hash
-    ]
-    before = lambda_client.get_function_configuration(FunctionName=name)["Environment"]
-    short = {"INGEST_CHUNK_SIZE": "5", "INGEST_TIME_MARGIN_MILLIS": str(10**9)}
-    lambda_client.update_function_configuration(
-        FunctionName=name, Environment={"Variables": {**before["Variables"], **short}}
-    )
-    try:
-        yield
-    finally:
-        lambda_client.update_function_configuration(FunctionName=name, Environment=before)
-
-
 def test_a_file_too_large_for_one_invocation_is_continued_from_its_checkpoint(
-    emulator: Emulator, stack: DeployedStack, chunked_ingest: None
+    emulator: Emulator, stack: DeployedStack, inputs: dict[str, Any]
 ) -> None:
-    customers = {f"rel-large-{n:02}" for n in range(12)}
-    body = json.dumps([order(customer, 1) for customer in sorted(customers)]).encode()
-    upload(emulator, stack, "uploads/rel-large.json", body)
-
+    customers = {f"rel-large-{n}" for n in range(LARGE_FILE_ORDERS)}
     assert_each_order_once_with_one_completed_workflow(emulator, stack, "rel-large-", customers)
     log_group = stack.physical_id("IngestFunctionLogGroup")
     stops = [
@@ -265,14 +296,52 @@ def test_a_file_too_large_for_one_invocation_is_continued_from_its_checkpoint(
         )
         if r["key"] == "uploads/rel-large.json"
     ]
-    done = [
-        r
-        for r in structured_log_records(emulator, log_group, "Order file ingested")
-        if r["key"] == "uploads/rel-large.json"
-    ]
-    # Three invocations: 0-4, then 5-9 (each stopped), then 10-11; none stored twice.
-    assert [r["next_index"] for r in stops] == [5, 10]
-    assert [(r["resumed_from"], r["written"], r["duplicates"]) for r in done] == [(10, 2, 0)]
+    [done] = ingested(emulator, stack, ("uploads/rel-large.json",), 1)
+    # Two invocations: 0-2 (stopped), then 3-5 from the checkpoint; none stored twice.
+    assert [r["next_index"] for r in stops] == [3]
+    assert (done["resumed_from"], done["written"], done["duplicates"]) == (3, 3, 0)
+
+
+def test_a_workflow_for_a_missing_order_fails_and_creates_no_item(
+    emulator: Emulator, stack: DeployedStack, inputs: dict[str, Any]
+) -> None:
+    arn = stack.outputs["StateMachineArn"]
+
+    execution = wait_for_execution(emulator, arn, inputs["ghost"], FLOW_TIMEOUT_SECONDS)
+
+    assert (execution["status"], execution["error"]) == ("FAILED", "OrderStatusRefused")
+    assert scan_customers(emulator, stack, "rel-ghost") == []
+
+
+def ingested(
+    emulator: Emulator, stack: DeployedStack, keys: tuple[str, ...], count: int
+) -> list[dict[str, Any]]:
+    """The ingest function's summaries of the files ``keys`` (waiting for ``count``)."""
+    log_group = stack.physical_id("IngestFunctionLogGroup")
+
+    def summaries() -> list[dict[str, Any]] | None:
+        records = structured_log_records(emulator, log_group, "Order file ingested")
+        found = [r for r in records if r["key"] in keys]
+        return found if len(found) >= count else None
+
+    return wait_for(summaries, f"the summaries of {keys}", FLOW_TIMEOUT_SECONDS, emulator)
+
+
+def stream_sequence_number(emulator: Emulator, stack: DeployedStack, order_id: str) -> str:
+    """The sequence number of the stream record that inserted ``order_id``."""
+    streams = emulator.client("dynamodbstreams")
+    [stream] = streams.list_streams(TableName=stack.outputs["OrdersTableName"])["Streams"]
+    shards = streams.describe_stream(StreamArn=stream["StreamArn"])["StreamDescription"]["Shards"]
+    for shard in shards:
+        iterator = streams.get_shard_iterator(
+            StreamArn=stream["StreamArn"],
+            ShardId=shard["ShardId"],
+            ShardIteratorType="TRIM_HORIZON",
+        )["ShardIterator"]
+        for record in streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]:
+            if record["dynamodb"]["Keys"]["order_id"]["S"] == order_id:
+                return str(record["dynamodb"]["SequenceNumber"])
+    raise AssertionError(f"no stream record inserted {order_id}")
 
 
 # --- status that tells the truth -------------------------------------------------------------
@@ -343,19 +412,3 @@ def test_a_failed_notification_leaves_the_order_shipped_and_a_retry_sends_it(
     assert succeeded["status"] == "SUCCEEDED", succeeded
     [item] = scan_customers(emulator, stack, "rel-notify")
     assert (item["status"]["S"], item["notification"]["S"]) == ("SHIPPED", "SENT")
-
-
-def test_a_workflow_for_a_missing_order_fails_and_creates_no_item(
-    emulator: Emulator, stack: DeployedStack
-) -> None:
-    order_id = uuid.uuid4().hex
-    ghost = {**order("rel-ghost", 1), "order_id": order_id, "status": "PENDING"}
-    arn = stack.outputs["StateMachineArn"]
-    emulator.client("stepfunctions").start_execution(
-        stateMachineArn=arn, name=order_id, input=json.dumps(ghost)
-    )
-
-    execution = wait_for_execution(emulator, arn, order_id, FLOW_TIMEOUT_SECONDS)
-
-    assert (execution["status"], execution["error"]) == ("FAILED", "OrderStatusRefused")
-    assert scan_customers(emulator, stack, "rel-ghost") == []
