@@ -175,9 +175,13 @@ def store_orders(orders: list[Order]) -> list[store.Outcome]:
 
 
 class _Plan:
-    """A file's elements sorted out: the orders to store, the rejected, the repeated."""
+    """A file's elements sorted out: the orders to store, the rejected, the repeated.
 
-    def __init__(self, parsed: list[Element]) -> None:
+    Each rejection is logged when found, before any order of the file is stored.
+    """
+
+    def __init__(self, parsed: list[Element], key: str) -> None:
+        self.key = key
         self.orders: list[tuple[int, Order]] = []
         self.rejected: list[dict[str, Any]] = []
         self.repeated: list[dict[str, int]] = []
@@ -205,6 +209,7 @@ class _Plan:
             self.reject(element.index, f"its reference names another order, at index {first[0]}")
 
     def reject(self, index: int, reason: str) -> None:
+        logger.warning("Invalid order skipped", key=self.key, index=index, reason=reason)
         self.rejected.append(
             {"index": index, "reason": reason, "element": self.sources[index].source}
         )
@@ -274,7 +279,7 @@ def ingest_file(
     summary: dict[str, Any] = {"bucket": bucket, "key": upload["key"]}
     try:
         text, source = read_file(bucket, upload)
-        plan = _Plan(list(elements(text)))
+        plan = _Plan(list(elements(text)), source["key"])
     except FileRejectedError as error:
         return _file_rejected(summary, source_of(bucket, upload), str(error))
 
@@ -283,13 +288,6 @@ def ingest_file(
     created, already = _store_in_chunks(source, plan, checkpoint, context)
     for index in checkpoint.conflicts:
         plan.reject(index, "its reference names another order already stored")
-    for rejection in plan.rejected:
-        logger.warning(
-            "Invalid order skipped",
-            key=source["key"],
-            index=rejection["index"],
-            reason=rejection["reason"],
-        )
     quarantined = quarantine.keep_rejected_elements(source, plan.rejected)
     metrics.add_metric(name="InvalidOrders", unit=MetricUnit.Count, value=len(plan.rejected))
     summary.update(
