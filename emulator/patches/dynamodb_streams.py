@@ -174,6 +174,7 @@ class MappingPoller:
                 if error.code != THROTTLED_STATUS or _stopping.is_set():
                     raise
                 # Lambda's poller retries a throttled batch; it is not a failed attempt.
+                logger.warning("stream batch for %s throttled; retrying", function.function_name)
                 time.sleep(RETRY_DELAY_SECONDS)
         if function_error:
             return 0, function_error

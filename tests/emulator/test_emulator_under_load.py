@@ -256,7 +256,7 @@ def test_reserved_concurrency_throttles_a_synchronous_invocation_with_429(
     before = set(sandbox_processes(emulator))
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        running = pool.submit(_invoke, emulator, "reserved", {"seconds": 1.5})
+        running = pool.submit(_invoke, emulator, "reserved", {"seconds": 1})
         # Its sandbox exists once the invocation holds the function's one unit of concurrency.
         wait_for(lambda: set(sandbox_processes(emulator)) - before, "the first invocation")
         with pytest.raises(botocore.exceptions.ClientError) as refused:
@@ -367,7 +367,7 @@ def test_a_throttled_asynchronous_invocation_is_retried_until_it_runs(
 
     for _ in range(2):  # the second arrives while the first holds the one unit of concurrency
         lambda_client.invoke(
-            FunctionName="queued", InvocationType="Event", Payload=b'{"seconds": 1}'
+            FunctionName="queued", InvocationType="Event", Payload=b'{"seconds": 0.6}'
         )
 
     logs = emulator.client("logs")
@@ -386,3 +386,35 @@ def test_a_throttled_asynchronous_invocation_is_retried_until_it_runs(
         "queued throttled (ReservedFunctionConcurrentInvocationLimitExceeded)"
         in emulator.read_log()
     )
+
+
+def test_a_throttled_stream_batch_is_retried_until_it_is_delivered(
+    emulator: Emulator, role_arn: str
+) -> None:
+    table = create_table(emulator, "throttled-stream", "pk", stream=True)
+    create_table(emulator, "throttled-deliveries", "invocation", stream=False)
+    environment = {"Variables": {"DELIVERIES_TABLE": "throttled-deliveries"}}
+    create_function(emulator, "paused-recorder", "record", role_arn, Environment=environment)
+    lambda_client = emulator.client("lambda")
+    lambda_client.put_function_concurrency(
+        FunctionName="paused-recorder", ReservedConcurrentExecutions=0
+    )
+    lambda_client.create_event_source_mapping(
+        FunctionName="paused-recorder",
+        EventSourceArn=table["LatestStreamArn"],
+        StartingPosition="LATEST",
+        MaximumRetryAttempts=0,  # a throttle must not use up the attempts
+    )
+    emulator.client("dynamodb").put_item(TableName="throttled-stream", Item={"pk": {"S": "late"}})
+    wait_for(
+        lambda: "stream batch for paused-recorder throttled" in emulator.read_log() or None,
+        "the batch to be throttled",
+    )
+
+    lambda_client.delete_function_concurrency(FunctionName="paused-recorder")
+
+    scan = emulator.client("dynamodb").scan
+    delivered = wait_for(
+        lambda: scan(TableName="throttled-deliveries")["Items"] or None, "the throttled batch"
+    )
+    assert [r["Keys"]["pk"]["S"] for r in json.loads(delivered[0]["records"]["S"])] == ["late"]
