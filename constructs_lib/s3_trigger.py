@@ -161,19 +161,12 @@ class S3Trigger(Construct):
 
         # grant
         self._grant_object_read(function, f"{prefix or ''}*{suffix or ''}")
-        self.quarantine_prefix = quarantine_prefix
-        quarantine_metrics = None
-        if quarantine_prefix is not None:
-            self._grant_quarantine_write(function, quarantine_prefix)
-            quarantine_metrics = self._count_quarantine_puts(quarantine_prefix)
+        quarantine_puts = self._quarantine(function, quarantine_prefix)
 
         # expose
+        self.quarantine_prefix = quarantine_prefix
         self.alarms = s3_trigger_alarms(
-            self,
-            alarms,
-            rule=self.rule,
-            queue=self.dead_letter_queue,
-            quarantine=quarantine_metrics,
+            self, alarms, rule=self.rule, queue=self.dead_letter_queue, quarantine=quarantine_puts
         )
 
     def _object_created_rule(self, prefix: str | None, suffix: str | None) -> events.Rule:
@@ -199,6 +192,15 @@ class S3Trigger(Construct):
         if self.bucket.encryption_key is not None:
             self.bucket.encryption_key.grant_decrypt(function)
         self._acknowledge_object_read(function, key_pattern)
+
+    def _quarantine(
+        self, function: lambda_.IFunction, quarantine_prefix: str | None
+    ) -> tuple[str, str] | None:
+        """Let the function write under the quarantine prefix; what counts its puts, if any."""
+        if quarantine_prefix is None:
+            return None
+        self._grant_quarantine_write(function, quarantine_prefix)
+        return self._count_quarantine_puts(quarantine_prefix)
 
     def _grant_quarantine_write(self, function: lambda_.IFunction, quarantine_prefix: str) -> None:
         objects = self.bucket.arn_for_objects(f"{quarantine_prefix}*")

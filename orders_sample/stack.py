@@ -56,6 +56,8 @@ TRANSIENT_ERRORS = [
 ]
 
 
+#: Where, in the uploads bucket, the ingest function keeps the files and elements it rejects.
+QUARANTINE_PREFIX = "quarantine/"
 #: The error a conditional DynamoDB task reports when its condition does not hold.
 CONDITION_FAILED = "DynamoDB.ConditionalCheckFailedException"
 #: The order id in the workflow's state.
@@ -140,27 +142,7 @@ class OrdersSample(cdk.Stack):
         )
 
         # --- ingest: order files uploaded under uploads/ ---
-        # A 1 MiB file of orders is written with conditional puts: give it a minute.
-        ingest_fn = self._function(
-            code, "IngestFunction", "orders.ingest.handler", orders, timeout_seconds=60
-        )
-        orders.table.grant(ingest_fn, "dynamodb:PutItem")
-        uploads = S3Trigger(
-            self,
-            "Uploads",
-            function=ingest_fn,
-            prefix="uploads/",
-            suffix=".json",
-            quarantine_prefix="quarantine/",
-        )
-        # Checkpoints of large files live beside the idempotency records, under their own
-        # keys and with the same TTL: a retried invocation continues where the last stopped.
-        idempotency.table.grant(ingest_fn, "dynamodb:GetItem", "dynamodb:PutItem")
-        for name, value in {
-            "QUARANTINE_PREFIX": uploads.quarantine_prefix or "",
-            "PROGRESS_TABLE_NAME": idempotency.table.table_name,
-        }.items():
-            ingest_fn.function.add_environment(name, value)
+        uploads = self._uploads(code, orders, idempotency)
 
         # --- workflow: one execution per new order ---
         workflow = Workflow(
@@ -205,6 +187,31 @@ class OrdersSample(cdk.Stack):
         cdk.CfnOutput(self, "UserPoolId", value=users.user_pool_id)
         cdk.CfnOutput(self, "UserPoolClientId", value=client.user_pool_client_id)
         cdk.CfnOutput(self, "NotificationTopicArn", value=topic.topic_arn)
+
+    def _uploads(
+        self, code: lambda_.Code, orders: DynamoTable, idempotency: IdempotencyStore
+    ) -> S3Trigger:
+        """The ingest function, triggered by order files uploaded under uploads/, keeping
+        what it rejects under quarantine/ and its checkpoints beside the idempotency records."""
+        # A 1 MiB file of orders is written with conditional puts: give it a minute.
+        ingest_fn = self._function(
+            code, "IngestFunction", "orders.ingest.handler", orders, timeout_seconds=60
+        )
+        orders.table.grant(ingest_fn, "dynamodb:PutItem")
+        uploads = S3Trigger(
+            self,
+            "Uploads",
+            function=ingest_fn,
+            prefix="uploads/",
+            suffix=".json",
+            quarantine_prefix=QUARANTINE_PREFIX,
+        )
+        # Checkpoints of large files live beside the idempotency records, under their own
+        # keys and with the same TTL: a retried invocation continues where the last stopped.
+        idempotency.table.grant(ingest_fn, "dynamodb:GetItem", "dynamodb:PutItem")
+        ingest_fn.function.add_environment("QUARANTINE_PREFIX", QUARANTINE_PREFIX)
+        ingest_fn.function.add_environment("PROGRESS_TABLE_NAME", idempotency.table.table_name)
+        return uploads
 
     def _function(
         self,
