@@ -143,7 +143,7 @@ class BaselineOrders(cdk.Stack):
 
         # --- API ---
         api_fn = self._function(code, "ApiFunction", "orders.api.handler", table)
-        table.grant(api_fn, "dynamodb:PutItem", "dynamodb:GetItem")
+        table.grant(api_fn, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
         idempotency = self._table("IdempotencyRecords", "id", time_to_live_attribute="expiration")
         idempotency.grant(
             api_fn,
@@ -156,7 +156,11 @@ class BaselineOrders(cdk.Stack):
         api_alias = lambda_.Alias(
             self, "ApiFunctionAlias", alias_name="live", version=api_fn.current_version
         )
-        routes = [("POST", "/orders"), ("GET", "/orders/{order_id}")]
+        routes = [
+            ("POST", "/orders"),
+            ("GET", "/orders/{order_id}"),
+            ("POST", "/orders/{order_id}/retry"),
+        ]
         rest_url = self._rest_api(api_alias, routes, users)
         http_url = self._http_api(api_alias, routes, users, client)
 
@@ -166,6 +170,9 @@ class BaselineOrders(cdk.Stack):
         )
         table.grant(ingest_fn, "dynamodb:PutItem")
         bucket = self._uploads(ingest_fn)
+        idempotency.grant(ingest_fn, "dynamodb:GetItem", "dynamodb:PutItem")
+        ingest_fn.add_environment("QUARANTINE_PREFIX", "quarantine/")
+        ingest_fn.add_environment("PROGRESS_TABLE_NAME", idempotency.table_name)
 
         # --- workflow ---
         state_machine = self._workflow(code, table, topic)
@@ -177,6 +184,8 @@ class BaselineOrders(cdk.Stack):
             {"STATE_MACHINE_ARN": state_machine.state_machine_arn},
         )
         state_machine.grant_start_execution(stream_fn)
+        state_machine.grant_start_execution(api_fn)
+        api_fn.add_environment("STATE_MACHINE_ARN", state_machine.state_machine_arn)
         self._stream_mapping(stream_fn, table)
 
         # --- operations ---
@@ -489,6 +498,12 @@ class BaselineOrders(cdk.Stack):
                 resources=[bucket.arn_for_objects("uploads/*")],
             )
         )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[bucket.arn_for_objects("quarantine/*")]
+            )
+        )
+        bucket.add_metric(id="Quarantine", prefix="quarantine/")
         return bucket
 
     # --- workflow --------------------------------------------------------------------
@@ -504,7 +519,7 @@ class BaselineOrders(cdk.Stack):
             code, "BackorderFunction", "orders.workflow.backorder_item", None
         )
 
-        mark_failed = self._set_status(table, "MarkOrderFailed", "FAILED")
+        mark_failed = self._set_status(table, "MarkOrderFailed", "FAILED", ["PENDING", "FAILED"])
         failed = sfn.Fail(
             self, "OrderFailed", error="OrderFailed", cause="The order could not be processed"
         )
@@ -531,7 +546,14 @@ class BaselineOrders(cdk.Stack):
         process = invoke("ProcessOrder", process_fn)
         ship = invoke("ShipOrder", ship_fn)
         backorder = invoke("BackorderItem", backorder_fn)
-        record_status = self._set_status(table, "UpdateOrderStatus", None)
+        record_status = self._set_status(
+            table, "UpdateOrderStatus", None, ["PENDING", "FAILED", "BACKORDERED"]
+        )
+        record_status.add_catch(
+            sfn.Fail(self, "StatusRefused", error="OrderStatusRefused"),
+            errors=["DynamoDB.ConditionalCheckFailedException"],
+            result_path="$.error",
+        )
         record_status.add_catch(mark_failed, result_path="$.error")
         notify = tasks.SnsPublish(
             self,
@@ -547,8 +569,13 @@ class BaselineOrders(cdk.Stack):
             ),
             result_path=sfn.JsonPath.DISCARD,
         )
-        notify.add_retry(errors=["SNS.SdkClientException", "States.Timeout"], max_attempts=3)
-        notify.add_catch(mark_failed, result_path="$.error")
+        notify.add_retry(
+            errors=["States.ALL"], interval=cdk.Duration.seconds(1), max_attempts=2, backoff_rate=2
+        )
+        sent = self._record_notification(table, "RecordNotificationSent", "SENT")
+        not_sent = self._record_notification(table, "RecordNotificationFailed", "FAILED")
+        notify.add_catch(not_sent, result_path="$.error")
+        not_sent.next(sfn.Fail(self, "NotificationFailed", error="NotificationFailed"))
         check_inventory = (
             sfn.Choice(self, "CheckInventory")
             .when(sfn.Condition.boolean_equals("$.inStock", True), ship)
@@ -556,7 +583,7 @@ class BaselineOrders(cdk.Stack):
         )
         ship.next(record_status)
         backorder.next(record_status)
-        record_status.next(notify).next(sfn.Succeed(self, "OrderDone"))
+        record_status.next(notify).next(sent).next(sfn.Succeed(self, "OrderDone"))
 
         role = iam.Role(
             self, "OrderWorkflowRole", assumed_by=iam.ServicePrincipal("states.amazonaws.com")
@@ -577,21 +604,51 @@ class BaselineOrders(cdk.Stack):
         )
 
     def _set_status(
-        self, table: dynamodb.ITable, construct_id: str, status: str | None
+        self, table: dynamodb.ITable, construct_id: str, status: str | None, sources: list[str]
     ) -> tasks.DynamoUpdateItem:
-        value = sfn.JsonPath.string_at("$.status") if status is None else status
+        names = {f":from{index}": source for index, source in enumerate(sources)}
+        same = " OR #status = :status" if status is None else ""
+        return self._update_order(
+            table,
+            construct_id,
+            "SET #status = :status",
+            f"attribute_exists(order_id) AND (#status IN ({', '.join(names)}){same})",
+            {":status": sfn.JsonPath.string_at("$.status") if status is None else status, **names},
+            {"#status": "status"},
+        )
+
+    def _record_notification(
+        self, table: dynamodb.ITable, construct_id: str, outcome: str
+    ) -> tasks.DynamoUpdateItem:
+        return self._update_order(
+            table,
+            construct_id,
+            "SET notification = :outcome",
+            "attribute_exists(order_id)",
+            {":outcome": outcome},
+        )
+
+    def _update_order(
+        self,
+        table: dynamodb.ITable,
+        construct_id: str,
+        update: str,
+        condition: str,
+        values: dict[str, str],
+        names: dict[str, str] | None = None,
+    ) -> tasks.DynamoUpdateItem:
+        order_id = sfn.JsonPath.string_at("$.order_id")
         return tasks.DynamoUpdateItem(
             self,
             construct_id,
             table=table,
-            key={
-                "order_id": tasks.DynamoAttributeValue.from_string(
-                    sfn.JsonPath.string_at("$.order_id")
-                )
+            key={"order_id": tasks.DynamoAttributeValue.from_string(order_id)},
+            update_expression=update,
+            condition_expression=condition,
+            expression_attribute_names=names,
+            expression_attribute_values={
+                k: tasks.DynamoAttributeValue.from_string(v) for k, v in values.items()
             },
-            update_expression="SET #status = :status",
-            expression_attribute_names={"#status": "status"},
-            expression_attribute_values={":status": tasks.DynamoAttributeValue.from_string(value)},
             result_path=sfn.JsonPath.DISCARD,
         )
 
@@ -674,6 +731,22 @@ class BaselineOrders(cdk.Stack):
                 [
                     self._alarm("UploadsFailedInvocations", failed, 1, lost_work=True),
                     self._queue_alarm("UploadsDeadLetterQueue"),
+                    self._alarm(
+                        "UploadsQuarantinedObjects",
+                        cloudwatch.Metric(
+                            namespace="AWS/S3",
+                            metric_name="PutRequests",
+                            dimensions_map={
+                                "BucketName": cast(
+                                    s3.Bucket, self.node.find_child("UploadsBucket")
+                                ).bucket_name,
+                                "FilterId": "Quarantine",
+                            },
+                            statistic="Sum",
+                        ),
+                        1,
+                        lost_work=True,
+                    ),
                 ],
             )
         )

@@ -353,22 +353,38 @@ def s3_trigger_alarms(
     *,
     rule: events.IRule,
     queue: sqs.IQueue,
+    quarantine: tuple[str, str] | None = None,
 ) -> dict[str, cloudwatch.Alarm]:
-    """S3Trigger: FailedInvocations (of the rule), DeadLetterQueueMessages."""
-    return build_alarms(
-        owner,
-        options,
-        [
+    """S3Trigger: FailedInvocations (of the rule), DeadLetterQueueMessages, and
+    QuarantinedObjects when ``quarantine`` (bucket name, request-metrics filter id) is given."""
+    specs = [
+        AlarmSpec(
+            "FailedInvocations",
+            "EventBridge gave up delivering object-created events to the function.",
+            _metric("AWS/Events", "FailedInvocations", {"RuleName": rule.rule_name}, "Sum"),
+            1,
+            lost_work=True,
+        ),
+        _dead_letter_messages(queue, "Object-created events the function refused"),
+    ]
+    if quarantine is not None:
+        bucket_name, filter_id = quarantine
+        specs.append(
             AlarmSpec(
-                "FailedInvocations",
-                "EventBridge gave up delivering object-created events to the function.",
-                _metric("AWS/Events", "FailedInvocations", {"RuleName": rule.rule_name}, "Sum"),
+                "QuarantinedObjects",
+                "The function put rejected files or elements into the quarantine; inspect, "
+                "fix and upload them again.",
+                _metric(
+                    "AWS/S3",
+                    "PutRequests",
+                    {"BucketName": bucket_name, "FilterId": filter_id},
+                    "Sum",
+                ),
                 1,
                 lost_work=True,
-            ),
-            _dead_letter_messages(queue, "Object-created events the function refused"),
-        ],
-    )
+            )
+        )
+    return build_alarms(owner, options, specs)
 
 
 class _ApiStage(Protocol):

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 OBJECT_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
 #: Key prefix of server access log objects in the log bucket.
 ACCESS_LOG_PREFIX = "access-logs/"
+#: What the function may do under the quarantine prefix.
+QUARANTINE_WRITE_ACTIONS = ("s3:PutObject",)
+#: Id of the bucket's request-metrics filter on the quarantine prefix.
+QUARANTINE_METRICS_FILTER_ID = "Quarantine"
 
 
 class S3Trigger(Construct):
@@ -67,9 +71,22 @@ class S3Trigger(Construct):
         Where events go that the function did not accept after the retries. Default: a new
         SQS queue, SQS-encrypted, TLS-only, 14 days' retention, retained. (Called
         ``on_failure_queue`` before; that name still works for one release and warns.)
+    quarantine_prefix:
+        Key prefix, in the same bucket, where the function keeps what it rejects (files it
+        cannot read, elements it cannot store) for a person to fix and upload again.
+        Default: None (no quarantine). The function may ``s3:PutObject`` under it (and use
+        the bucket's KMS key to encrypt, if it has one); quarantined objects are encrypted
+        as the bucket is and kept until deleted. It must lie outside what the rule matches
+        (not start with ``prefix``, nor ``prefix`` with it; a trigger without ``prefix``
+        matches every key and takes no quarantine), so that nothing quarantined is
+        ingested again. The function learns the prefix from you (e.g. an environment
+        variable set to ``.quarantine_prefix``). On a bucket defined in the app, a
+        request-metrics filter on the prefix (CloudWatch request metrics, billed as custom
+        metrics) feeds the ``QuarantinedObjects`` alarm.
     alarms:
         :class:`~constructs_lib.AlarmOptions`. Default: alarms on the rule's
-        ``FailedInvocations`` and ``DeadLetterQueueMessages``.
+        ``FailedInvocations`` and ``DeadLetterQueueMessages``, and with a quarantine on a
+        bucket defined in the app, ``QuarantinedObjects`` (a put under the prefix, 1 of 1).
 
     Attributes
     ----------
@@ -77,6 +94,7 @@ class S3Trigger(Construct):
     access_logs_bucket: ``aws_s3.Bucket`` or None (None when a bucket was given)
     rule: ``aws_events.Rule``
     dead_letter_queue: ``aws_sqs.IQueue``
+    quarantine_prefix: ``str`` or None
     alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
 
     The function may read (``s3:GetObject``, ``s3:GetObjectVersion``) the objects whose keys
@@ -96,6 +114,7 @@ class S3Trigger(Construct):
         max_event_age: Duration | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
         on_failure_queue: sqs.IQueue | None = None,
+        quarantine_prefix: str | None = None,
         alarms: AlarmOptions | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -110,6 +129,7 @@ class S3Trigger(Construct):
             bucket = bucket_of(self, "bucket", bucket)
         self._check_key_part("prefix", prefix)
         self._check_key_part("suffix", suffix)
+        self._check_quarantine_prefix(quarantine_prefix, prefix)
         check_int_range(
             self, "retry_attempts", retry_attempts, *defaults.TRIGGER_RETRY_ATTEMPTS_RANGE
         )
@@ -141,9 +161,13 @@ class S3Trigger(Construct):
 
         # grant
         self._grant_object_read(function, f"{prefix or ''}*{suffix or ''}")
+        quarantine_puts = self._quarantine(function, quarantine_prefix)
 
         # expose
-        self.alarms = s3_trigger_alarms(self, alarms, rule=self.rule, queue=self.dead_letter_queue)
+        self.quarantine_prefix = quarantine_prefix
+        self.alarms = s3_trigger_alarms(
+            self, alarms, rule=self.rule, queue=self.dead_letter_queue, quarantine=quarantine_puts
+        )
 
     def _object_created_rule(self, prefix: str | None, suffix: str | None) -> events.Rule:
         return events.Rule(
@@ -168,6 +192,62 @@ class S3Trigger(Construct):
         if self.bucket.encryption_key is not None:
             self.bucket.encryption_key.grant_decrypt(function)
         self._acknowledge_object_read(function, key_pattern)
+
+    def _quarantine(
+        self, function: lambda_.IFunction, quarantine_prefix: str | None
+    ) -> tuple[str, str] | None:
+        """Let the function write under the quarantine prefix; what counts its puts, if any."""
+        if quarantine_prefix is None:
+            return None
+        self._grant_quarantine_write(function, quarantine_prefix)
+        return self._count_quarantine_puts(quarantine_prefix)
+
+    def _grant_quarantine_write(self, function: lambda_.IFunction, quarantine_prefix: str) -> None:
+        objects = self.bucket.arn_for_objects(f"{quarantine_prefix}*")
+        iam.Grant.add_to_principal(
+            grantee=function, actions=list(QUARANTINE_WRITE_ACTIONS), resource_arns=[objects]
+        )
+        if self.bucket.encryption_key is not None:
+            self.bucket.encryption_key.grant_encrypt(function)
+        if isinstance(function.role, iam.Role):
+            acknowledge_wildcard_resource(
+                function.role,
+                objects,
+                "s3:PutObject only, under the trigger's quarantine prefix "
+                f"'{quarantine_prefix}': the function keeps there the files and elements it "
+                "rejects, under keys derived from the rejected object, not known in advance.",
+            )
+
+    def _count_quarantine_puts(self, quarantine_prefix: str) -> tuple[str, str] | None:
+        # Request metrics per prefix are the one S3 metric that sees a put under a prefix;
+        # a bucket not defined in this app cannot be given the filter.
+        if not isinstance(self.bucket, s3.Bucket):
+            return None
+        self.bucket.add_metric(id=QUARANTINE_METRICS_FILTER_ID, prefix=quarantine_prefix)
+        return self.bucket.bucket_name, QUARANTINE_METRICS_FILTER_ID
+
+    def _check_quarantine_prefix(self, value: str | None, prefix: str | None) -> None:
+        if value is None or Token.is_unresolved(value):
+            return
+        self._check_key_part("quarantine_prefix", value)
+        if prefix is None or Token.is_unresolved(prefix):
+            if prefix is None:
+                raise fail(
+                    self,
+                    "quarantine_prefix",
+                    value,
+                    "allowed only with a prefix: without one the trigger matches every key, "
+                    "so each quarantined object would be ingested again",
+                )
+            return
+        if value.startswith(prefix) or prefix.startswith(value):
+            raise fail(
+                self,
+                "quarantine_prefix",
+                value,
+                f"allowed: a prefix outside the trigger's prefix {prefix!r} (neither may start "
+                "with the other), so that nothing quarantined is ingested again",
+            )
 
     def _check_key_part(self, prop: str, value: str | None) -> None:
         if value is None or Token.is_unresolved(value):

@@ -17,10 +17,12 @@ drives every flow, printing what happens and how long it takes:
    shows the notifications);
 4. an order file uploaded under ``uploads/`` reaches the ingest function through
    EventBridge; its valid orders are stored and go through the workflow too;
-5. the failure paths: a poison stream record ends in the stream mapping's on-failure
+5. a FAILED order retried with ``POST /orders/{order_id}/retry`` runs its workflow again,
+   under the execution name ``<order_id>--retry-1``;
+6. the failure paths: a poison stream record ends in the stream mapping's on-failure
    queue, and a failing asynchronous invocation of each function that can fail ends in
    its dead-letter queue (both sent with the function's role);
-6. the permissions report: for every role of the stack, each granted action used by a
+7. the permissions report: for every role of the stack, each granted action used by a
    flow, explained, or unused, and every denied call; written to
    ``<CLOUD_ASSEMBLY>/permissions-report.json``.
 
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             order_ids += _ingest_flow(emulator, stack, clock)
             _workflow_outcomes(emulator, stack, order_ids, clock)
             _show_notifications(emulator, notifications, len(order_ids), clock)
+            _retry_flow(emulator, stack, order_ids[0], id_token, clock)
             _failure_paths(emulator, stack, clock)
             _report_permissions(emulator, stack, Path(args.cloud_assembly), clock)
         except (TimeoutError, AssertionError) as failure:
@@ -231,6 +234,34 @@ def _workflow_outcomes(
         clock.step(
             f"Stream -> workflow {order_id}: {execution['status']}, order now {item['status']['S']}"
         )
+
+
+def _retry_flow(
+    emulator: Emulator, stack: DeployedStack, order_id: str, id_token: str, clock: _Clock
+) -> None:
+    """Mark a finished order FAILED, as a workflow whose task kept failing leaves it, and
+    retry it through the API, as README's Reliability section documents."""
+    emulator.client("dynamodb").update_item(
+        TableName=stack.outputs["OrdersTableName"],
+        Key={"order_id": {"S": order_id}},
+        UpdateExpression="SET #status = :failed",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":failed": {"S": "FAILED"}},
+    )
+    clock.step(f"DynamoDB  mark order {order_id} FAILED (as a task that kept failing leaves it)")
+    url = f"{stack.outputs['HttpApiUrl']}orders/{order_id}/retry"
+    retried = http_request(emulator, "POST", url, None, _headers("HttpApiUrl", id_token))
+    _expect(retried.status == 202, f"POST /orders/{order_id}/retry answered {retried.status}")
+    name = retried.json()["execution_name"]
+    clock.step(f"HTTP API  POST /orders/{order_id}/retry -> 202, execution {name}")
+    execution = wait_for_execution(
+        emulator, stack.outputs["StateMachineArn"], name, FLOW_TIMEOUT_SECONDS
+    )
+    item = emulator.client("dynamodb").get_item(
+        TableName=stack.outputs["OrdersTableName"], Key={"order_id": {"S": order_id}}
+    )["Item"]
+    _expect(execution["status"] == "SUCCEEDED", f"retry {name}: {execution}")
+    clock.step(f"Workflow  {name}: {execution['status']}, order now {item['status']['S']}")
 
 
 def _subscribe_queue(emulator: Emulator, topic_arn: str) -> str:

@@ -56,6 +56,21 @@ TRANSIENT_ERRORS = [
 ]
 
 
+#: Where, in the uploads bucket, the ingest function keeps the files and elements it rejects.
+QUARANTINE_PREFIX = "quarantine/"
+#: The error a conditional DynamoDB task reports when its condition does not hold.
+CONDITION_FAILED = "DynamoDB.ConditionalCheckFailedException"
+#: The order id in the workflow's state.
+ORDER_ID = sfn.JsonPath.string_at("$.order_id")
+#: Which statuses the workflow may move an order from, to which. PENDING and FAILED (a
+#: retry) may go anywhere; BACKORDERED may still ship; SHIPPED is final.
+STATUS_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "PENDING": ("SHIPPED", "BACKORDERED", "FAILED"),
+    "FAILED": ("SHIPPED", "BACKORDERED", "FAILED"),
+    "BACKORDERED": ("SHIPPED",),
+}
+
+
 class OrdersSample(cdk.Stack):
     """The sample stack. ``notify_email`` subscribes an address to order notifications,
     ``alarm_email`` one to the alarms."""
@@ -97,10 +112,16 @@ class OrdersSample(cdk.Stack):
             alias_name="live",
             deployment=LambdaDeployment(traffic_shift="CANARY_10_PERCENT_5_MINUTES"),
         )
-        orders.table.grant(api_fn, "dynamodb:PutItem", "dynamodb:GetItem")
+        # UpdateItem: a retry counts its attempt (POST /orders/{order_id}/retry).
+        orders.table.grant(api_fn, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
         # A POST /orders retried with the same Idempotency-Key creates one order.
-        IdempotencyStore(self, "Idempotency").enable_for(api_fn)
-        routes = {"POST /orders": api_fn, "GET /orders/{order_id}": api_fn}
+        idempotency = IdempotencyStore(self, "Idempotency")
+        idempotency.enable_for(api_fn)
+        routes = {
+            "POST /orders": api_fn,
+            "GET /orders/{order_id}": api_fn,
+            "POST /orders/{order_id}/retry": api_fn,
+        }
         rest = RestApiEndpoint(
             self,
             "RestApi",
@@ -121,12 +142,7 @@ class OrdersSample(cdk.Stack):
         )
 
         # --- ingest: order files uploaded under uploads/ ---
-        # A 1 MiB file of orders is written with conditional puts: give it a minute.
-        ingest_fn = self._function(
-            code, "IngestFunction", "orders.ingest.handler", orders, timeout_seconds=60
-        )
-        orders.table.grant(ingest_fn, "dynamodb:PutItem")
-        uploads = S3Trigger(self, "Uploads", function=ingest_fn, prefix="uploads/", suffix=".json")
+        uploads = self._uploads(code, orders, idempotency)
 
         # --- workflow: one execution per new order ---
         workflow = Workflow(
@@ -140,6 +156,10 @@ class OrdersSample(cdk.Stack):
             {"STATE_MACHINE_ARN": workflow.state_machine.state_machine_arn},
         )
         workflow.state_machine.grant_start_execution(stream_fn)
+        workflow.state_machine.grant_start_execution(api_fn)
+        api_fn.function.add_environment(
+            "STATE_MACHINE_ARN", workflow.state_machine.state_machine_arn
+        )
         StreamMapping(
             self,
             "NewOrders",
@@ -167,6 +187,31 @@ class OrdersSample(cdk.Stack):
         cdk.CfnOutput(self, "UserPoolId", value=users.user_pool_id)
         cdk.CfnOutput(self, "UserPoolClientId", value=client.user_pool_client_id)
         cdk.CfnOutput(self, "NotificationTopicArn", value=topic.topic_arn)
+
+    def _uploads(
+        self, code: lambda_.Code, orders: DynamoTable, idempotency: IdempotencyStore
+    ) -> S3Trigger:
+        """The ingest function, triggered by order files uploaded under uploads/, keeping
+        what it rejects under quarantine/ and its checkpoints beside the idempotency records."""
+        # A 1 MiB file of orders is written with conditional puts: give it a minute.
+        ingest_fn = self._function(
+            code, "IngestFunction", "orders.ingest.handler", orders, timeout_seconds=60
+        )
+        orders.table.grant(ingest_fn, "dynamodb:PutItem")
+        uploads = S3Trigger(
+            self,
+            "Uploads",
+            function=ingest_fn,
+            prefix="uploads/",
+            suffix=".json",
+            quarantine_prefix=QUARANTINE_PREFIX,
+        )
+        # Checkpoints of large files live beside the idempotency records, under their own
+        # keys and with the same TTL: a retried invocation continues where the last stopped.
+        idempotency.table.grant(ingest_fn, "dynamodb:GetItem", "dynamodb:PutItem")
+        ingest_fn.function.add_environment("QUARANTINE_PREFIX", QUARANTINE_PREFIX)
+        ingest_fn.function.add_environment("PROGRESS_TABLE_NAME", idempotency.table.table_name)
+        return uploads
 
     def _function(
         self,
@@ -263,12 +308,12 @@ class OrdersSample(cdk.Stack):
             code, "BackorderFunction", "orders.workflow.backorder_item", None
         )
 
-        mark_failed = self._set_status(
-            orders, "MarkOrderFailed", sfn.JsonPath.string_at("$.order_id"), "FAILED"
-        )
+        # Every write below is conditional: the order must exist (a workflow for a missing
+        # order creates no item) and the transition must be allowed from its status.
         failed = sfn.Fail(
             self, "OrderFailed", error="OrderFailed", cause="The order could not be processed"
         )
+        mark_failed = self._set_status(orders, "MarkOrderFailed", "FAILED")
         mark_failed.add_catch(failed, result_path="$.markFailedError")
         mark_failed.next(failed)
 
@@ -292,10 +337,32 @@ class OrdersSample(cdk.Stack):
         process = invoke("ProcessOrder", process_fn)
         ship = invoke("ShipOrder", ship_fn)
         backorder = invoke("BackorderItem", backorder_fn)
-        record_status = self._set_status(
-            orders, "UpdateOrderStatus", sfn.JsonPath.string_at("$.order_id"), None
+        record_status = self._set_status(orders, "UpdateOrderStatus", None)
+        record_status.add_catch(
+            sfn.Fail(
+                self,
+                "StatusRefused",
+                error="OrderStatusRefused",
+                cause="No such order, or its status does not allow this transition",
+            ),
+            errors=[CONDITION_FAILED],
+            result_path="$.error",
         )
         record_status.add_catch(mark_failed, result_path="$.error")
+
+        check_inventory = (
+            sfn.Choice(self, "CheckInventory")
+            .when(sfn.Condition.boolean_equals("$.inStock", True), ship)
+            .otherwise(backorder)
+        )
+        ship.next(record_status)
+        backorder.next(record_status)
+        record_status.next(self._notify(orders, topic))
+        return process.next(check_inventory)
+
+    def _notify(self, orders: DynamoTable, topic: sns.ITopic) -> sfn.IChainable:
+        """Publish the order's status, retried; record the notification's fate on the order
+        (``notification``: ``SENT`` or ``FAILED``) without touching its status."""
         notify = tasks.SnsPublish(
             self,
             "NotifyCustomer",
@@ -310,31 +377,82 @@ class OrdersSample(cdk.Stack):
             ),
             result_path=sfn.JsonPath.DISCARD,
         )
-        notify.add_retry(errors=["SNS.SdkClientException", "States.Timeout"], max_attempts=3)
-        notify.add_catch(mark_failed, result_path="$.error")
-
-        check_inventory = (
-            sfn.Choice(self, "CheckInventory")
-            .when(sfn.Condition.boolean_equals("$.inStock", True), ship)
-            .otherwise(backorder)
+        notify.add_retry(
+            errors=["States.ALL"], interval=cdk.Duration.seconds(1), max_attempts=2, backoff_rate=2
         )
-        ship.next(record_status)
-        backorder.next(record_status)
-        record_status.next(notify).next(sfn.Succeed(self, "OrderDone"))
-        return process.next(check_inventory)
+        sent = self._record_notification(orders, "RecordNotificationSent", "SENT")
+        not_sent = self._record_notification(orders, "RecordNotificationFailed", "FAILED")
+        notify.add_catch(not_sent, result_path="$.error")
+        not_sent.next(
+            sfn.Fail(
+                self,
+                "NotificationFailed",
+                error="NotificationFailed",
+                cause="The order's status is recorded; its notification was not sent "
+                "(POST /orders/{order_id}/retry sends it again)",
+            )
+        )
+        return notify.next(sent).next(sfn.Succeed(self, "OrderDone"))
+
+    def _record_notification(
+        self, orders: DynamoTable, construct_id: str, outcome: str
+    ) -> tasks.DynamoUpdateItem:
+        return self._update_order(
+            orders,
+            construct_id,
+            "SET notification = :outcome",
+            "attribute_exists(order_id)",
+            {":outcome": outcome},
+        )
 
     def _set_status(
-        self, orders: DynamoTable, construct_id: str, order_id: str, status: str | None
+        self, orders: DynamoTable, construct_id: str, status: str | None
     ) -> tasks.DynamoUpdateItem:
-        # status None: take the status the previous task returned ($.status).
-        value = sfn.JsonPath.string_at("$.status") if status is None else status
+        """Set the order's status, if it exists and :data:`STATUS_TRANSITIONS` allow it.
+
+        ``status`` None takes the status the previous task returned (``$.status``).
+        """
+        allowed_from = [
+            source
+            for source, targets in STATUS_TRANSITIONS.items()
+            if status is None or status in targets
+        ]
+        sources = {f":from{index}": source for index, source in enumerate(allowed_from)}
+        # A dynamic target: also allow staying put (a re-run of SHIPPED stays SHIPPED).
+        same = " OR #status = :status" if status is None else ""
+        return self._update_order(
+            orders,
+            construct_id,
+            "SET #status = :status",
+            f"attribute_exists(order_id) AND (#status IN ({', '.join(sources)}){same})",
+            {
+                ":status": sfn.JsonPath.string_at("$.status") if status is None else status,
+                **sources,
+            },
+            names={"#status": "status"},
+        )
+
+    def _update_order(
+        self,
+        orders: DynamoTable,
+        construct_id: str,
+        update: str,
+        condition: str,
+        values: dict[str, str],
+        names: dict[str, str] | None = None,
+    ) -> tasks.DynamoUpdateItem:
+        """A conditional ``UpdateItem`` of the order named by the state's ``order_id``."""
         return tasks.DynamoUpdateItem(
             self,
             construct_id,
             table=orders.table,
-            key={"order_id": tasks.DynamoAttributeValue.from_string(order_id)},
-            update_expression="SET #status = :status",
-            expression_attribute_names={"#status": "status"},
-            expression_attribute_values={":status": tasks.DynamoAttributeValue.from_string(value)},
+            key={"order_id": tasks.DynamoAttributeValue.from_string(ORDER_ID)},
+            update_expression=update,
+            condition_expression=condition,
+            expression_attribute_names=names,
+            expression_attribute_values={
+                name: tasks.DynamoAttributeValue.from_string(value)
+                for name, value in values.items()
+            },
             result_path=sfn.JsonPath.DISCARD,
         )

@@ -1,11 +1,13 @@
 """HTTP API for orders, behind API Gateway REST (payload 1.0) or HTTP API (payload 2.0).
 
-Routes: ``POST /orders`` creates an order (201), ``GET /orders/{order_id}`` reads one (200).
+Routes: ``POST /orders`` creates an order (201), ``GET /orders/{order_id}`` reads one (200),
+``POST /orders/{order_id}/retry`` runs the workflow of a ``FAILED`` order (or of one whose
+notification failed) again (202).
 Every error is ``{"error": {"code", "message"}, "request_id"}`` with a 4xx or 500 status;
 :func:`orders.errors.http_error` decides which.
 
-Environment: ``TABLE_NAME``, ``IDEMPOTENCY_TABLE_NAME`` (optional: without it the
-``Idempotency-Key`` header is ignored), ``POWERTOOLS_SERVICE_NAME``,
+Environment: ``TABLE_NAME``, ``STATE_MACHINE_ARN`` (for retries), ``IDEMPOTENCY_TABLE_NAME``
+(optional: without it the ``Idempotency-Key`` header is ignored), ``POWERTOOLS_SERVICE_NAME``,
 ``POWERTOOLS_METRICS_NAMESPACE``.
 """
 
@@ -28,23 +30,28 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
-from orders import idempotency, store
+from orders import executions, idempotency, store
 from orders.errors import (
     BodyEncodingError,
     MalformedJsonError,
     MethodNotAllowedError,
     MissingBodyError,
+    OrderIdConflictError,
     OrderNotFoundError,
     RouteNotFoundError,
     UnsupportedMediaTypeError,
     http_error,
 )
-from orders.models import ORDER_ID_PATTERN, NewOrder, parse_new_order, pending_order
+from orders.models import NewOrder, is_order_id, parse_new_order, pending_order
 
 logger = Logger()
 metrics = Metrics()
 
-ROUTES: dict[str, tuple[str, ...]] = {"/orders": ("POST",), "/orders/<order_id>": ("GET",)}
+ROUTES: dict[str, tuple[str, ...]] = {
+    "/orders": ("POST",),
+    "/orders/<order_id>": ("GET",),
+    "/orders/<order_id>/retry": ("POST",),
+}
 """Each path and the methods it serves; other methods on these paths answer 405."""
 
 _HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
@@ -56,32 +63,45 @@ def create_order(event: BaseProxyEvent, context: Any) -> Response[dict[str, Any]
     """Validate the JSON body, store the order as ``PENDING`` and answer 201 with it.
 
     With an ``Idempotency-Key`` header (see :mod:`orders.idempotency`), a retry answers the
-    first request's order instead of creating another.
+    first request's order instead of creating another, and the order's id derives from the
+    key, so even a retry after the key's record expired finds the order it created.
     """
     key = idempotency.key_from(event.headers)
     request = parse_new_order(_json_body(event))
+    if key is None:
+        return Response(201, content_types.APPLICATION_JSON, body=_store_new_order(request))
+    caller = idempotency.caller_of(event.raw_event)
+    order_id = idempotency.order_id_for(caller, key)
 
     def create() -> dict[str, Any]:
-        return _store_new_order(request)
+        return _store_new_order(request, order_id)
 
-    if key is None:
-        return Response(201, content_types.APPLICATION_JSON, body=create())
     created = idempotency.create_once(
-        create,
-        request.as_json(),
-        key=key,
-        caller=idempotency.caller_of(event.raw_event),
-        context=context,
+        create, request.as_json(), key=key, caller=caller, context=context
     )
     return Response(201, content_types.APPLICATION_JSON, body=created)
 
 
-def _store_new_order(request: NewOrder) -> dict[str, Any]:
-    order = pending_order(request, order_id=uuid.uuid4().hex)
-    if not store.add_order(order):
-        raise RuntimeError("A freshly generated order id is already taken")
-    metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=1)
-    logger.info("Order created", order_id=order.order_id, item_count=len(order.items))
+def _store_new_order(request: NewOrder, order_id: str | None = None) -> dict[str, Any]:
+    """Store the order under ``order_id`` (default: a random id) and return it as stored.
+
+    Raises
+    ------
+    OrderIdConflictError
+        If another order holds the id: the key was used before for another order.
+    """
+    outcome, order = store.add_order(pending_order(request, order_id or uuid.uuid4().hex))
+    if outcome is store.Outcome.ID_TAKEN:
+        raise OrderIdConflictError(
+            "Another order was created with this Idempotency-Key; use a new key for a new order"
+        )
+    if outcome is store.Outcome.CREATED:
+        metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "Order created" if outcome is store.Outcome.CREATED else "Order already stored",
+        order_id=order.order_id,
+        item_count=len(order.items),
+    )
     return order.as_json()
 
 
@@ -89,12 +109,33 @@ def read_order(order_id: str) -> Response[dict[str, Any]]:
     """Answer 200 with the order, or raise :class:`OrderNotFoundError`."""
     # Ids outside the generated alphabet cannot exist: skip the read, and never send
     # DynamoDB a key it would reject as too long.
-    if not ORDER_ID_PATTERN.fullmatch(order_id):
+    if not is_order_id(order_id):
         raise OrderNotFoundError("No order has this id")
     order = store.get_order(order_id)
     if order is None:
         raise OrderNotFoundError(f"No order has id {order_id}")
     return Response(200, content_types.APPLICATION_JSON, body=order.as_json())
+
+
+def retry_order(order_id: str) -> Response[dict[str, Any]]:
+    """Start another execution of a ``FAILED`` order's workflow (or of one whose notification
+    failed) and answer 202 with its name.
+
+    Raises
+    ------
+    OrderNotFoundError
+        If no order has this id.
+    OrderNotRetryableError
+        If the order's status is not ``FAILED`` and its notification did not fail.
+    """
+    claimed = store.claim_retry(order_id) if is_order_id(order_id) else None
+    if claimed is None:
+        raise OrderNotFoundError(f"No order has id {order_id[:64]}")
+    attempt, order = claimed
+    name, _ = executions.start(order, attempt)
+    logger.info("Order retried", order_id=order_id, attempt=attempt, execution_name=name)
+    body = {"order_id": order_id, "attempt": attempt, "execution_name": name}
+    return Response(202, content_types.APPLICATION_JSON, body=body)
 
 
 def _json_body(event: BaseProxyEvent) -> Any:
@@ -146,6 +187,10 @@ def _resolver(app: _ResolverT) -> _ResolverT:
     @app.get("/orders/<order_id>")
     def get_order(order_id: str) -> Response[dict[str, Any]]:
         return read_order(order_id)
+
+    @app.post("/orders/<order_id>/retry")
+    def post_retry(order_id: str) -> Response[dict[str, Any]]:
+        return retry_order(order_id)
 
     for rule, allowed in ROUTES.items():
 

@@ -17,7 +17,7 @@ class ConfigurationError(OrdersError):
     def __init__(self, variable: str) -> None:
         self.variable = variable
         super().__init__(
-            f"Environment variable {variable} is not set; "
+            f"Environment variable {variable} is not set or not valid; "
             "the function's configuration must define it"
         )
 
@@ -90,6 +90,18 @@ class OrderNotFoundError(RequestError):
     """No order has the requested id."""
 
     status, code = 404, "ORDER_NOT_FOUND"
+
+
+class OrderIdConflictError(RequestError):
+    """The order's id is held by another order (its idempotency key created a different one)."""
+
+    status, code = 409, "ORDER_ID_CONFLICT"
+
+
+class OrderNotRetryableError(RequestError):
+    """The order is neither ``FAILED`` nor waiting for a failed notification."""
+
+    status, code = 409, "ORDER_NOT_RETRYABLE"
 
 
 class MethodNotAllowedError(RequestError):

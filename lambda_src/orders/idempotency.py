@@ -26,7 +26,9 @@ Environment: ``IDEMPOTENCY_TABLE_NAME``; unset or empty turns the header off (ig
 from __future__ import annotations
 
 import functools
+import json
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -45,6 +47,7 @@ MAX_KEY_LENGTH = 255
 # Visible ASCII only: no spaces, controls or non-ASCII, which logs and terminals render
 # ambiguously; UUIDs and the usual random tokens fit.
 _KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}")
+_ORDER_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:orders:idempotency-key")
 
 
 def key_from(headers: Mapping[str, str]) -> str | None:
@@ -83,6 +86,15 @@ def caller_of(event: Mapping[str, Any]) -> str:
     iam = authorizer.get("iam") or {}
     identity = context.get("identity") or {}
     return str(claims.get("sub") or iam.get("userArn") or identity.get("userArn") or "")
+
+
+def order_id_for(caller: str, key: str) -> str:
+    """The id of the order created by ``caller`` with ``key`` (uuid5, 32 hex characters).
+
+    Stable, so that a retry arriving after the key's record expired, or after the record was
+    removed because the first attempt failed late, writes the same id and finds its order.
+    """
+    return uuid.uuid5(_ORDER_ID_NAMESPACE, json.dumps([caller, key])).hex
 
 
 def create_once(

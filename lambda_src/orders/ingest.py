@@ -1,12 +1,21 @@
 """Order file ingest, invoked by an EventBridge rule for S3 "Object Created" events.
 
-An uploaded file holds a JSON list of orders (each with the fields of ``POST /orders``).
-Valid orders are stored ``PENDING`` under ids derived from (bucket, key, version, ETag,
-index), so a redelivered event or a rerun stores nothing twice. Invalid orders and unusable
-files are logged and counted, never raised: retrying cannot fix them. A DynamoDB failure on
-a valid order is raised, so EventBridge retries and the dead-letter queue keep the file.
+An uploaded file holds a JSON list of orders (each with the fields of ``POST /orders`` and
+an optional ``reference``), read element by element (:mod:`orders.order_file`): what parses
+and validates is stored, what does not is reported with its index and reason and kept in the
+quarantine (:mod:`orders.quarantine`), with files rejected whole.
 
-Environment: ``TABLE_NAME``, ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``.
+Each order's id derives from what it is, never from where it came from: from its
+``reference`` when the uploader gives one, else from its validated content. The same file
+uploaded twice, under the same key or another, stores each order once; identical elements
+(without references) are one order, and the repeats are reported as duplicates of the first.
+Large files are stored in chunks, checkpointed (:mod:`orders.progress`): an attempt that
+runs short of time stops after a chunk and raises, and the retry continues from there.
+Rejections are never raised (retrying cannot fix them); a DynamoDB or S3 failure is, so
+the invocation is retried and, at last, the dead-letter queue keeps the event.
+
+Environment: ``TABLE_NAME``, ``QUARANTINE_PREFIX`` and ``PROGRESS_TABLE_NAME`` (both
+optional), ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``.
 """
 
 from __future__ import annotations
@@ -26,22 +35,23 @@ from aws_lambda_powertools.utilities.data_classes.s3_event import (
 )
 from botocore.exceptions import ClientError
 
-from orders import aws, config, store
+from orders import aws, config, progress, quarantine, store
 from orders.errors import InvalidEventError, InvalidOrderError
-from orders.models import Order, parse_new_order, pending_order
+from orders.models import FileOrder, Order, parse_file_order, pending_order
+from orders.order_file import Element, FileRejectedError, elements
 
 logger = Logger()
 metrics = Metrics()
 
 _ORDER_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:orders:ingest")
-_MAX_REJECTIONS_RETURNED = 100
+_MAX_LISTED = 100
 _WRITERS = 16
 # Without s3:ListBucket, S3 answers a missing key with AccessDenied rather than NoSuchKey.
 _MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "AccessDenied"})
 
 
-class FileRejectedError(Exception):
-    """The file cannot yield any order (too large, not JSON, not a list, gone)."""
+class IngestIncompleteError(Exception):
+    """The invocation ran short of time; the file's progress is checkpointed for the retry."""
 
 
 def s3() -> Any:
@@ -49,9 +59,17 @@ def s3() -> Any:
     return aws.client("s3")
 
 
-def ingest_order_id(bucket: str, key: str, revision: str, index: int) -> str:
-    """Deterministic id (uuid5 hex) of the order at ``index`` of one revision of a file."""
-    return uuid.uuid5(_ORDER_ID_NAMESPACE, json.dumps([bucket, key, revision, index])).hex
+def file_order_id(order: FileOrder) -> str:
+    """The id (uuid5, 32 hex characters) of an order read from a file.
+
+    From its ``reference`` when given, else from its validated content (fields trimmed,
+    item lines in their order), so the same order gets the same id in every file.
+    """
+    if order.reference is not None:
+        basis: list[Any] = ["reference", order.reference]
+    else:
+        basis = ["content", order.as_json()]
+    return uuid.uuid5(_ORDER_ID_NAMESPACE, json.dumps(basis, sort_keys=True)).hex
 
 
 def _get_object(bucket: str, upload: S3EventBridgeNotificationObject) -> dict[str, Any]:
@@ -66,7 +84,7 @@ def _get_object(bucket: str, upload: S3EventBridgeNotificationObject) -> dict[st
     first_error: ClientError | None = None
     for key in candidates:
         try:
-            return s3().get_object(Bucket=bucket, Key=key, **extra)
+            return {**s3().get_object(Bucket=bucket, Key=key, **extra), "Key": key}
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") not in _MISSING_OBJECT_CODES:
                 raise
@@ -77,19 +95,28 @@ def _get_object(bucket: str, upload: S3EventBridgeNotificationObject) -> dict[st
     raise FileRejectedError("the object no longer exists")
 
 
-def read_orders(bucket: str, upload: S3EventBridgeNotificationObject) -> tuple[list[Any], str]:
-    """Read and decode an order file.
+def source_of(bucket: str, upload: S3EventBridgeNotificationObject) -> dict[str, Any]:
+    """The file an event names, as the quarantine and checkpoints identify it."""
+    return {
+        "bucket": bucket,
+        "key": upload["key"],
+        "version_id": upload.get("version-id"),
+        "etag": str(upload.get("etag") or "").strip('"'),
+    }
+
+
+def read_file(bucket: str, upload: S3EventBridgeNotificationObject) -> tuple[str, dict[str, Any]]:
+    """Read an order file as text.
 
     Returns
     -------
-    tuple of (list, str)
-        The decoded JSON list, and the revision (version id and ETag) that was read.
+    tuple of (str, dict)
+        The text, and the source (:func:`source_of`) at the version and ETag that was read.
 
     Raises
     ------
     FileRejectedError
-        If the file is over :data:`orders.config.MAX_UPLOAD_BYTES`, gone, not UTF-8 JSON,
-        or not a list.
+        If the file is over :data:`orders.config.MAX_UPLOAD_BYTES`, gone or not UTF-8.
     """
     limit = config.MAX_UPLOAD_BYTES
     size = upload.size
@@ -103,29 +130,23 @@ def read_orders(bucket: str, upload: S3EventBridgeNotificationObject) -> tuple[l
     data = response["Body"].read(limit + 1)
     if len(data) > limit:
         raise FileRejectedError(f"the file has more than {limit} bytes")
-    revision = f"{response.get('VersionId') or ''}:{response.get('ETag', '').strip(chr(34))}"
+    source = {
+        **source_of(bucket, upload),
+        "key": response["Key"],
+        "version_id": response.get("VersionId") or upload.get("version-id"),
+        "etag": response.get("ETag", "").strip('"'),
+    }
     try:
-        orders = json.loads(data.decode("utf-8-sig"))
+        return data.decode("utf-8-sig"), source
     except UnicodeDecodeError:
         raise FileRejectedError("the file is not UTF-8 text") from None
-    except (ValueError, RecursionError):
-        raise FileRejectedError("the file is not valid JSON") from None
-    if not isinstance(orders, list):
-        raise FileRejectedError("the file must hold a JSON list of orders")
-    return orders, revision
 
 
-def store_orders(orders: list[Order]) -> tuple[int, int]:
-    """Store orders concurrently, each only if its id is new.
+def store_orders(orders: list[Order]) -> list[store.Outcome]:
+    """Store orders concurrently, each only if its id is new; the outcome of each, in order.
 
     Sixteen writers keep a full 1 MiB file (thousands of orders) well inside the function's
-    timeout, where one-by-one writes would not finish and every retry would redo the same
-    prefix.
-
-    Returns
-    -------
-    tuple of (int, int)
-        How many were stored (also the ``OrdersIngested`` metric), and how many existed.
+    timeout, where one-by-one writes would not finish.
 
     Raises
     ------
@@ -134,81 +155,174 @@ def store_orders(orders: list[Order]) -> tuple[int, int]:
         yet started are cancelled.
     """
     if not orders:
-        metrics.add_metric(name="OrdersIngested", unit=MetricUnit.Count, value=0)
-        return 0, 0
+        return []
     store.dynamodb()  # create the client here: creating clients is not thread-safe
-    written = duplicates = 0
-    first_error: BaseException | None = None
     with ThreadPoolExecutor(max_workers=min(_WRITERS, len(orders))) as pool:
         futures = [pool.submit(store.add_order, order) for order in orders]
         for future in as_completed(futures):
-            if future.cancelled():
-                continue
-            if (error := future.exception()) is not None:
-                if first_error is None:
-                    first_error = error
-                    for pending in futures:
-                        pending.cancel()
-            elif future.result():
-                written += 1
-            else:
-                duplicates += 1
+            if future.exception() is not None:
+                for pending in futures:
+                    pending.cancel()
+                break
+    failed = next((f for f in futures if not f.cancelled() and f.exception()), None)
+    outcomes = [f.result()[0] for f in futures if not f.cancelled() and not f.exception()]
     # Counted before raising, so the metric matches what reached the table.
-    metrics.add_metric(name="OrdersIngested", unit=MetricUnit.Count, value=written)
-    if first_error is not None:
-        raise first_error
-    return written, duplicates
+    created = sum(outcome is store.Outcome.CREATED for outcome in outcomes)
+    metrics.add_metric(name="OrdersIngested", unit=MetricUnit.Count, value=created)
+    if failed is not None:
+        raise failed.exception()  # type: ignore[misc]
+    return outcomes
 
 
-def ingest_file(bucket: str, upload: S3EventBridgeNotificationObject) -> dict[str, Any]:
-    """Store every valid order of one uploaded file.
+class _Plan:
+    """A file's elements sorted out: the orders to store, the rejected, the repeated.
+
+    Each rejection is logged when found, before any order of the file is stored.
+    """
+
+    def __init__(self, parsed: list[Element], key: str) -> None:
+        self.key = key
+        self.orders: list[tuple[int, Order]] = []
+        self.rejected: list[dict[str, Any]] = []
+        self.repeated: list[dict[str, int]] = []
+        self.sources = {element.index: element for element in parsed}
+        first_of: dict[str, tuple[int, Order]] = {}
+        for element in parsed:
+            self._add(element, first_of)
+
+    def _add(self, element: Element, first_of: dict[str, tuple[int, Order]]) -> None:
+        try:
+            if element.error is not None:
+                raise InvalidOrderError(element.error)
+            request = parse_file_order(element.value)
+        except InvalidOrderError as error:
+            self.reject(element.index, str(error))
+            return
+        order = pending_order(request, order_id=file_order_id(request))
+        first = first_of.get(order.order_id)
+        if first is None:
+            first_of[order.order_id] = (element.index, order)
+            self.orders.append((element.index, order))
+        elif store.same_order(first[1], order):
+            self.repeated.append({"index": element.index, "duplicate_of": first[0]})
+        else:
+            self.reject(element.index, f"its reference names another order, at index {first[0]}")
+
+    def reject(self, index: int, reason: str) -> None:
+        logger.warning("Invalid order skipped", key=self.key, index=index, reason=reason)
+        self.rejected.append(
+            {"index": index, "reason": reason, "element": self.sources[index].source}
+        )
+
+
+def _store_in_chunks(
+    source: dict[str, Any], plan: _Plan, checkpoint: progress.Checkpoint, context: Any
+) -> tuple[int, int]:
+    """Store the plan's orders from ``checkpoint`` on, moving it; (created, already stored).
+
+    Raises
+    ------
+    IngestIncompleteError
+        When less than :func:`orders.config.ingest_time_margin_millis` is left after a chunk.
+    """
+    chunk_size = config.ingest_chunk_size()
+    pending = [(index, order) for index, order in plan.orders if index >= checkpoint.next_index]
+    chunked = len(pending) > chunk_size
+    created = already = 0
+    for start in range(0, len(pending), chunk_size):
+        chunk = pending[start : start + chunk_size]
+        outcomes = store_orders([order for _, order in chunk])
+        for (index, _), outcome in zip(chunk, outcomes, strict=True):
+            created += outcome is store.Outcome.CREATED
+            already += outcome is store.Outcome.ALREADY_STORED
+            if outcome is store.Outcome.ID_TAKEN and index not in checkpoint.conflicts:
+                checkpoint.conflicts.append(index)
+        checkpoint.next_index = chunk[-1][0] + 1
+        if chunked:
+            progress.save(source, checkpoint)
+        more = start + chunk_size < len(pending)
+        if more and context.get_remaining_time_in_millis() < config.ingest_time_margin_millis():
+            logger.warning(
+                "Order file stopped for lack of time; the retry continues",
+                **source,
+                next_index=checkpoint.next_index,
+            )
+            raise IngestIncompleteError(
+                f"stopped at element {checkpoint.next_index} for lack of time; the retry continues"
+            )
+    return created, already
+
+
+def ingest_file(
+    bucket: str, upload: S3EventBridgeNotificationObject, context: Any
+) -> dict[str, Any]:
+    """Store every valid order of one uploaded file, and keep what is rejected.
 
     Returns
     -------
     dict
-        ``bucket``, ``key``, ``written`` (new orders), ``duplicates`` (stored by an earlier
-        delivery), ``rejected`` (first 100 ``{"index", "reason"}``), ``rejected_count``, and
-        ``file_error`` when the whole file was refused.
+        ``bucket``, ``key``; ``written`` (new orders), ``duplicates`` (stored before: an
+        earlier upload or delivery), ``repeated`` (first 100 ``{"index", "duplicate_of"}``:
+        elements that are the same order as an earlier one of the file) and
+        ``repeated_count``, ``rejected`` (first 100 ``{"index", "reason"}``) and
+        ``rejected_count``, ``resumed_from`` (the first element this attempt stored),
+        ``quarantined`` (the quarantine object's key, or ``None``), and ``file_error``
+        when the whole file was refused.
 
     Raises
     ------
+    IngestIncompleteError
+        When the invocation runs short of time; its retry continues the file.
     botocore.exceptions.ClientError
         When S3 or DynamoDB fails; a valid order is never dropped silently.
     """
-    key = upload["key"]
-    summary: dict[str, Any] = {"bucket": bucket, "key": key}
+    summary: dict[str, Any] = {"bucket": bucket, "key": upload["key"]}
     try:
-        orders, revision = read_orders(bucket, upload)
+        text, source = read_file(bucket, upload)
+        plan = _Plan(list(elements(text)), source["key"])
     except FileRejectedError as error:
-        logger.warning("Order file rejected", bucket=bucket, key=key, reason=str(error))
-        metrics.add_metric(name="RejectedFiles", unit=MetricUnit.Count, value=1)
-        return {
-            **summary,
-            "written": 0,
-            "duplicates": 0,
-            "rejected": [],
-            "rejected_count": 0,
-            "file_error": str(error),
-        }
+        return _file_rejected(summary, source_of(bucket, upload), str(error))
 
-    valid: list[Order] = []
-    rejected: list[dict[str, Any]] = []
-    for index, data in enumerate(orders):
-        try:
-            request = parse_new_order(data)
-        except InvalidOrderError as error:
-            logger.warning("Invalid order skipped", key=key, index=index, reason=str(error))
-            rejected.append({"index": index, "reason": str(error)})
-            continue
-        order_id = ingest_order_id(bucket, key, revision, index)
-        valid.append(pending_order(request, order_id=order_id))
-    metrics.add_metric(name="InvalidOrders", unit=MetricUnit.Count, value=len(rejected))
-
-    written, duplicates = store_orders(valid)
-
-    summary.update(written=written, duplicates=duplicates, rejected_count=len(rejected))
+    checkpoint = progress.load(source)
+    resumed_from = checkpoint.next_index
+    created, already = _store_in_chunks(source, plan, checkpoint, context)
+    for index in checkpoint.conflicts:
+        plan.reject(index, "its reference names another order already stored")
+    quarantined = quarantine.keep_rejected_elements(source, plan.rejected)
+    metrics.add_metric(name="InvalidOrders", unit=MetricUnit.Count, value=len(plan.rejected))
+    summary.update(
+        written=created,
+        duplicates=already,
+        repeated_count=len(plan.repeated),
+        rejected_count=len(plan.rejected),
+        resumed_from=resumed_from,
+        quarantined=quarantined,
+    )
     logger.info("Order file ingested", **summary)
-    return {**summary, "rejected": rejected[:_MAX_REJECTIONS_RETURNED]}
+    return {
+        **summary,
+        "repeated": plan.repeated[:_MAX_LISTED],
+        "rejected": [
+            {"index": r["index"], "reason": r["reason"]} for r in plan.rejected[:_MAX_LISTED]
+        ],
+    }
+
+
+def _file_rejected(summary: dict[str, Any], source: dict[str, Any], reason: str) -> dict[str, Any]:
+    logger.warning("Order file rejected", bucket=source["bucket"], key=source["key"], reason=reason)
+    metrics.add_metric(name="RejectedFiles", unit=MetricUnit.Count, value=1)
+    gone = reason == "the object no longer exists"
+    return {
+        **summary,
+        "written": 0,
+        "duplicates": 0,
+        "repeated": [],
+        "repeated_count": 0,
+        "rejected": [],
+        "rejected_count": 0,
+        "quarantined": None if gone else quarantine.keep_rejected_file(source, reason),
+        "file_error": reason,
+    }
 
 
 def uploaded_object(
@@ -260,4 +374,4 @@ def handler(event: S3EventBridgeNotificationEvent, context: Any) -> dict[str, An
     botocore.exceptions.ClientError
         When S3 or DynamoDB fails, so the event is retried.
     """
-    return ingest_file(*uploaded_object(event))
+    return ingest_file(*uploaded_object(event), context)

@@ -20,8 +20,20 @@ from typing import Any
 
 from orders.errors import InvalidOrderError, OrdersError, StoredOrderError
 
-ORDER_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
-"""Order ids are generated as 32 hex characters; anything outside this set cannot exist."""
+ORDER_ID_PATTERN = re.compile(r"-?[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*-?")
+"""Letters, digits, ``_`` and single ``-``: order ids are generated as 32 hex characters.
+
+Every id (at most :data:`MAX_ORDER_ID_LENGTH` characters) is a valid Step Functions
+execution name as it is, and no id holds ``--``, so a retry's execution,
+``<id>--retry-<n>``, can never be named like another order's.
+"""
+MAX_ORDER_ID_LENGTH = 64
+
+
+def is_order_id(text: str) -> bool:
+    """Whether ``text`` can be an order id (anything else cannot exist)."""
+    return len(text) <= MAX_ORDER_ID_LENGTH and ORDER_ID_PATTERN.fullmatch(text) is not None
+
 
 # Pragmatic address check (RFC 5321 lengths, dot-atom local part, DNS host names): the
 # Powertools layer has no email-validator, and delivery is what really proves an address.
@@ -33,10 +45,14 @@ _EMAIL = re.compile(
 _MAX_ERRORS_DESCRIBED = 5
 _MAX_LOCATION_LENGTH = 80
 
+#: Fields that may be left out (every other declared field is required).
+_OPTIONAL_FIELDS = frozenset({"reference"})
+
 # Unicode general categories refused in identifiers and free text: control and format.
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
 
 MAX_CUSTOMER_ID_LENGTH = 128
+MAX_REFERENCE_LENGTH = 128
 MAX_EMAIL_LENGTH = 254
 MAX_SKU_LENGTH = 64
 MAX_QUANTITY = 1000
@@ -142,7 +158,7 @@ def _fields(
     for name, check in checks.items():
         if name in data:
             checked[name] = check(data[name], prefix + name, problems)
-        else:
+        elif name not in _OPTIONAL_FIELDS:
             problems.add(prefix + name, "is required")
     extra = {name: value for name, value in data.items() if name not in checks}
     if extra and not extra_allowed:
@@ -169,10 +185,19 @@ def _items(value: Any, location: str, problems: _Problems) -> tuple[OrderItem, .
 
 
 def _order_id(value: Any, location: str, problems: _Problems) -> str:
-    if not isinstance(value, str) or not ORDER_ID_PATTERN.fullmatch(value):
-        problems.add(location, "must be 1-128 characters of A-Z, a-z, 0-9, _ and -")
+    if not isinstance(value, str) or not is_order_id(value):
+        problems.add(
+            location,
+            f"must be 1-{MAX_ORDER_ID_LENGTH} characters of A-Z, a-z, 0-9, _ and single -",
+        )
         return ""
     return value
+
+
+def _reference(value: Any, location: str, problems: _Problems) -> str | None:
+    if value is None:
+        return None
+    return _text(value, location, problems, min_length=1, max_length=MAX_REFERENCE_LENGTH)
 
 
 def _status(value: Any, location: str, problems: _Problems) -> OrderStatus:
@@ -206,6 +231,7 @@ _NEW_ORDER_FIELDS: dict[str, Callable[[Any, str, _Problems], Any]] = {
     "email": _email,
     "items": _items,
 }
+_FILE_ORDER_FIELDS = {**_NEW_ORDER_FIELDS, "reference": _reference}
 _MESSAGE_FIELDS = {**_NEW_ORDER_FIELDS, "order_id": _order_id, "status": _status}
 _ORDER_FIELDS = {**_MESSAGE_FIELDS, "created_at": _timestamp}
 
@@ -258,6 +284,18 @@ class NewOrder:
             "email": self.email,
             "items": [item.as_json() for item in self.items],
         }
+
+
+@dataclass(frozen=True)
+class FileOrder(NewOrder):
+    """An element of an uploaded order file: an order and, optionally, the uploader's
+    ``reference`` for it (1-128 characters), which then gives the order its id.
+
+    The reference is not part of the order's content (:meth:`as_json` leaves it out); a
+    stored order keeps it as an extra field.
+    """
+
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -323,6 +361,19 @@ def parse_new_order(data: Any) -> NewOrder:
     return NewOrder(**checked)
 
 
+def parse_file_order(data: Any) -> FileOrder:
+    """Validate one element of an uploaded order file.
+
+    Raises
+    ------
+    InvalidOrderError
+        If ``data`` is not a JSON object with the fields of :class:`NewOrder` and at most
+        an optional ``reference``.
+    """
+    checked, _ = _checked(data, _FILE_ORDER_FIELDS, extra_allowed=False)
+    return FileOrder(**checked)
+
+
 def parse_order_message(data: Any) -> OrderMessage:
     """Validate an order received from the workflow or the table's stream.
 
@@ -346,11 +397,13 @@ def pending_order(request: NewOrder, order_id: str) -> Order:
         The id chosen by the caller (random for the API, deterministic for file ingest).
     """
     created_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    reference = request.reference if isinstance(request, FileOrder) else None
     return Order(
         customer_id=request.customer_id,
         email=request.email,
         items=request.items,
         order_id=order_id,
         status=OrderStatus.PENDING,
+        extra={} if reference is None else {"reference": reference},
         created_at=created_at,
     )

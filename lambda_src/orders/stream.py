@@ -9,9 +9,6 @@ Environment: ``STATE_MACHINE_ARN``, ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_ME
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -25,11 +22,10 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecord,
     DynamoDBRecordEventName,
 )
-from botocore.exceptions import ClientError
 
-from orders import aws, config
+from orders import executions
 from orders.errors import InvalidEventError
-from orders.models import WORKFLOW_FIELDS, parse_order_message
+from orders.models import parse_order_message
 from orders.store import to_plain
 
 logger = Logger()
@@ -54,28 +50,6 @@ processor = StreamProcessor(
     event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
 )
 
-_EXECUTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
-_NOT_IN_EXECUTION_NAME = re.compile(r"[^A-Za-z0-9_-]")
-
-
-def stepfunctions() -> Any:
-    """The Step Functions client (see :mod:`orders.aws`)."""
-    return aws.client("stepfunctions")
-
-
-def execution_name(order_id: str) -> str:
-    """Name the order's execution after its id, within Step Functions' rules.
-
-    Names allow 1-80 characters; this keeps to letters, digits, ``-`` and ``_`` (the set
-    CloudWatch Logs also accepts). An id outside that set or over 80 characters becomes its
-    sanitized first 63 characters, ``-`` and 16 hex characters of its SHA-256, so distinct
-    ids keep distinct names.
-    """
-    if _EXECUTION_NAME.fullmatch(order_id):
-        return order_id
-    digest = hashlib.sha256(order_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    return f"{_NOT_IN_EXECUTION_NAME.sub('_', order_id)[:63]}-{digest}"
-
 
 def start_workflow(record: DynamoDBRecord) -> str | None:
     """Start one execution for the order a stream record inserted.
@@ -93,6 +67,8 @@ def start_workflow(record: DynamoDBRecord) -> str | None:
         If the new image is not an order.
     botocore.exceptions.ClientError
         If Step Functions fails (other than ``ExecutionAlreadyExists``).
+
+    The execution is named by :func:`orders.executions.execution_name`.
     """
     if record.event_name != DynamoDBRecordEventName.INSERT:
         return None  # The mapping filters these out; a changed filter must not start workflows.
@@ -103,16 +79,8 @@ def start_workflow(record: DynamoDBRecord) -> str | None:
             "the INSERT record has no NewImage; the stream must include new images"
         )
     order = parse_order_message(to_plain(change.new_image))
-    name = execution_name(order.order_id)
-    try:
-        stepfunctions().start_execution(
-            stateMachineArn=config.state_machine_arn(),
-            name=name,
-            input=json.dumps(order.as_json(include=WORKFLOW_FIELDS)),
-        )
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
-            raise
+    name, started = executions.start(order)
+    if not started:
         # A redelivered record: the order's execution exists, which is the goal.
         logger.info("Workflow already started", order_id=order.order_id, execution_name=name)
         return name

@@ -9,7 +9,7 @@ import pytest
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match
 
-from constructs_lib import S3Trigger
+from constructs_lib import ConstructPropsError, S3Trigger
 from tests.constructs import (
     ACCOUNT,
     cfn_lint_findings,
@@ -58,6 +58,14 @@ def synth() -> Synthesized:
     S3Trigger(
         variants, "SuffixOnly", function=inline_function(variants, "Images").function, suffix=".png"
     )
+    S3Trigger(
+        variants,
+        "Quarantined",
+        function=inline_function(variants, "Screened").function,
+        prefix="uploads/",
+        suffix=".json",
+        quarantine_prefix="quarantine/",
+    )
     existing = users_bucket(variants, "Existing")
     S3Trigger(
         variants,
@@ -74,6 +82,7 @@ def synth() -> Synthesized:
         function=inline_function(imported, "Ingest").function,
         bucket=s3.Bucket.from_bucket_name(imported, "Bucket", IMPORTED_BUCKET),
         prefix="uploads/",
+        quarantine_prefix="rejected/",
     )
 
     return synthesize(app)
@@ -315,9 +324,89 @@ def test_s3_trigger_works_with_an_imported_bucket(synth: Synthesized) -> None:
     assert not resources_of_type(template(synth, "Imported"), "AWS::S3::Bucket")
     detail = rule_of(synth, "Imported", "Uploads")["Properties"]["EventPattern"]["detail"]
     assert detail["bucket"] == {"name": [IMPORTED_BUCKET]}
-    (statement,) = s3_statements(synth, "Imported")
+    (statement, _quarantine_write) = s3_statements(synth, "Imported")
     assert statement["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
     assert statement["Resource"]["Fn::Join"][1][-1] == f":s3:::{IMPORTED_BUCKET}/uploads/*"
+
+
+# --- quarantine ------------------------------------------------------------------------------
+
+
+def quarantine_bucket(synth: Synthesized) -> str:
+    return one_of_type(synth, "Variants", "AWS::S3::Bucket", "QuarantinedBucket")
+
+
+def test_s3_trigger_function_may_put_objects_under_the_quarantine_prefix_only(
+    synth: Synthesized,
+) -> None:
+    bucket = quarantine_bucket(synth)
+    puts = [s for s in s3_statements(synth, "Variants") if "s3:PutObject" in as_list(s["Action"])]
+    assert puts == [
+        {
+            "Action": "s3:PutObject",
+            "Effect": "Allow",
+            "Resource": {"Fn::Join": ["", [get_att(bucket), "/quarantine/*"]]},
+        }
+    ]
+
+
+def test_s3_trigger_counts_puts_under_the_quarantine_prefix_and_alarms_on_the_first(
+    synth: Synthesized,
+) -> None:
+    bucket = quarantine_bucket(synth)
+    assert resource(synth, "Variants", bucket)["Properties"]["MetricsConfigurations"] == [
+        {"Id": "Quarantine", "Prefix": "quarantine/"}
+    ]
+    synth.template("Variants").has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "AWS/S3",
+            "MetricName": "PutRequests",
+            "Dimensions": Match.array_with(
+                [
+                    {"Name": "BucketName", "Value": ref(bucket)},
+                    {"Name": "FilterId", "Value": "Quarantine"},
+                ]
+            ),
+            "Statistic": "Sum",
+            "Threshold": 1,
+            "EvaluationPeriods": 1,
+            "DatapointsToAlarm": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        },
+    )
+
+
+def test_s3_trigger_quarantine_on_an_imported_bucket_is_granted_without_an_alarm(
+    synth: Synthesized,
+) -> None:
+    statements = s3_statements(synth, "Imported")
+    assert [
+        s["Resource"]["Fn::Join"][1][-1] for s in statements if s["Action"] == "s3:PutObject"
+    ] == [f":s3:::{IMPORTED_BUCKET}/rejected/*"]
+    alarms = resources_of_type(template(synth, "Imported"), "AWS::CloudWatch::Alarm").values()
+    assert not [a for a in alarms if a["Properties"].get("Namespace") == "AWS/S3"]
+
+
+@pytest.mark.parametrize(
+    ("props", "allowed"),
+    [
+        ({"quarantine_prefix": "uploads/rejected/"}, "outside the trigger's prefix"),
+        ({"quarantine_prefix": "up"}, "outside the trigger's prefix"),
+        ({"quarantine_prefix": "q/*"}, "without '*'"),
+        ({"prefix": None, "quarantine_prefix": "quarantine/"}, "only with a prefix"),
+    ],
+    ids=["under the prefix", "above the prefix", "wildcard", "no trigger prefix"],
+)
+def test_s3_trigger_refuses_a_quarantine_its_rule_would_ingest(
+    props: dict[str, Any], allowed: str
+) -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    function = inline_function(stack, "Ingest").function
+    with pytest.raises(ConstructPropsError) as caught:
+        S3Trigger(stack, "Trigger", function=function, **{"prefix": "uploads/", **props})
+    assert caught.value.prop == "quarantine_prefix"
+    assert "S/Trigger" in str(caught.value) and allowed in str(caught.value)
 
 
 # --- reviews: cdk-nag and cfn-lint ------------------------------------------------------

@@ -117,7 +117,8 @@ def test_uploaded_file_stores_valid_orders_and_skips_invalid_ones(
     skipped = structured_log_records(
         emulator, stack.physical_id("IngestFunctionLogGroup"), "Invalid order skipped"
     )
-    assert [(r["key"], r["index"]) for r in skipped] == [("uploads/e2e-orders.json", 1)]
+    # Other modules upload files to the same function: look at this file's records only.
+    assert [r["index"] for r in skipped if r["key"] == "uploads/e2e-orders.json"] == [1]
 
 
 def test_a_file_outside_the_prefix_triggers_nothing(

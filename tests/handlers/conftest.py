@@ -182,3 +182,28 @@ def logs() -> Iterator[_Records]:
     service_logger.addHandler(handler)
     yield handler
     service_logger.removeHandler(handler)
+
+
+class _LostFirstResponse:
+    """A DynamoDB client whose every ``PutItem`` commits, loses its answer and is sent again,
+    as botocore does after a 500 or a timeout that came after the write had succeeded."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.puts = 0
+
+    def put_item(self, **request: Any) -> Any:
+        self._client.put_item(**request)  # committed; the answer never reaches the caller
+        self.puts += 2
+        return self._client.put_item(**request)  # the SDK's retry of the same request
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+@pytest.fixture
+def lost_put_responses(aws_session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every PutItem the handlers make is retried by "the SDK" after it had succeeded."""
+    client = _LostFirstResponse(orders.store.dynamodb())
+    monkeypatch.setattr(orders.store, "dynamodb", lambda: client)
+    return client

@@ -387,3 +387,14 @@ def test_stored_order_reads_back_with_boto3(make_event: Any, context: Any, table
 
     assert item["created_at"] == created["created_at"]
     assert item["email"] == created["email"]
+
+
+def test_an_sdk_retry_of_a_put_that_had_succeeded_answers_201_with_one_order(
+    make_event: Any, context: Any, table: Any, lost_put_responses: Any
+) -> None:
+    response = api.handler(post_order(make_event), context)
+
+    assert response["statusCode"] == 201, response
+    assert lost_put_responses.puts == 2
+    [item] = scan(table)
+    assert item["order_id"] == body_of(response)["order_id"]

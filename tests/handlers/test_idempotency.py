@@ -136,9 +136,43 @@ def test_the_key_expires_after_24_hours(
     )
     after_expiry = api.handler(keyed(make_event), context)
 
+    # The order's id derives from the key: the late retry finds the order it created.
     assert after_expiry["statusCode"] == 201
-    assert body_of(after_expiry)["order_id"] != body_of(first)["order_id"]
-    assert len(orders_in(table)) == 2
+    assert body_of(after_expiry) == body_of(first)
+    assert len(orders_in(table)) == 1
+
+
+def expire(records: Any) -> None:
+    """Make the key's record expired, as 24 hours would."""
+    records.update_item(
+        Key={"id": the_record(records)["id"]},
+        UpdateExpression="SET expiration = :past",
+        ExpressionAttributeValues={":past": int(time.time()) - 1},
+    )
+
+
+def test_the_order_id_derives_from_the_caller_and_the_key(
+    make_event: Any, context: Any, table: Any, records: Any
+) -> None:
+    created = api.handler(keyed(make_event, caller="user-1"), context)
+
+    assert body_of(created)["order_id"] == idempotency.order_id_for("user-1", KEY)
+    assert idempotency.order_id_for("user-1", KEY) != idempotency.order_id_for("user-2", KEY)
+    assert idempotency.order_id_for("user-1", KEY) != idempotency.order_id_for("user-1", KEY + "x")
+
+
+def test_after_expiry_the_same_key_with_another_order_is_409_and_creates_nothing(
+    make_event: Any, context: Any, table: Any, records: Any
+) -> None:
+    first = api.handler(keyed(make_event), context)
+    expire(records)
+
+    other = api.handler(keyed(make_event, {**VALID_ORDER, "customer_id": "someone-else"}), context)
+
+    assert other["statusCode"] == 409
+    assert error_code(other) == "ORDER_ID_CONFLICT"
+    assert [item["order_id"] for item in orders_in(table)] == [body_of(first)["order_id"]]
+    assert orders_in(table)[0]["customer_id"] == VALID_ORDER["customer_id"]
 
 
 def test_a_retry_while_the_first_request_runs_is_409(

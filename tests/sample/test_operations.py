@@ -30,9 +30,9 @@ def only_id(template: Template, resource_type: str, prefix: str) -> str:
 def test_every_alarm_of_the_sample_notifies_the_one_alarm_topic(template: Template) -> None:
     topic = {"Ref": only_id(template, "AWS::SNS::Topic", "OperationsTopic")}
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
-    # 6 functions x 5, two tables (orders, idempotency) x 2, stream mapping 2, trigger 2,
-    # two APIs x 2, workflow 4.
-    assert len(alarms) == 46
+    # 6 functions x 5, two tables (orders, idempotency) x 2, stream mapping 2, trigger 3
+    # (with its quarantine), two APIs x 2, workflow 4.
+    assert len(alarms) == 47
     template.all_resources_properties(
         "AWS::CloudWatch::Alarm", {"AlarmActions": [topic], "OKActions": [topic]}
     )

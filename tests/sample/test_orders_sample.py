@@ -219,18 +219,66 @@ def test_workflow_runs_process_check_ship_or_backorder_then_update_and_notify(
     assert states["UpdateOrderStatus"]["Resource"].endswith(":states:::dynamodb:updateItem")
     assert states["UpdateOrderStatus"]["Next"] == "NotifyCustomer"
     assert states["NotifyCustomer"]["Resource"].endswith(":states:::sns:publish")
-    assert states["NotifyCustomer"]["Next"] == "OrderDone"
+    assert states["NotifyCustomer"]["Next"] == "RecordNotificationSent"
+    assert states["RecordNotificationSent"]["Next"] == "OrderDone"
+    assert states["RecordNotificationFailed"]["Next"] == "NotificationFailed"
     assert states["MarkOrderFailed"]["Next"] == "OrderFailed"
-    assert states["OrderFailed"]["Type"] == "Fail"
+    assert states["OrderFailed"]["Type"] == states["NotificationFailed"]["Type"] == "Fail"
 
 
-def test_every_workflow_task_catches_failures_into_mark_failed(template: dict[str, Any]) -> None:
+def test_every_lambda_task_catches_failures_into_mark_failed(template: dict[str, Any]) -> None:
     states = _rendered_definition(template)["States"]
-    tasks = ("ProcessOrder", "ShipOrder", "BackorderItem", "UpdateOrderStatus", "NotifyCustomer")
-    for name in tasks:
+    for name in ("ProcessOrder", "ShipOrder", "BackorderItem"):
         catchers = states[name]["Catch"]
         assert [c["Next"] for c in catchers] == ["MarkOrderFailed"], name
         assert catchers[0]["ErrorEquals"] == ["States.ALL"], name
+
+
+def test_a_refused_status_update_fails_without_marking_the_order_failed(
+    template: dict[str, Any],
+) -> None:
+    catchers = _rendered_definition(template)["States"]["UpdateOrderStatus"]["Catch"]
+    assert [(c["ErrorEquals"], c["Next"]) for c in catchers] == [
+        (["DynamoDB.ConditionalCheckFailedException"], "StatusRefused"),
+        (["States.ALL"], "MarkOrderFailed"),
+    ]
+
+
+def test_status_updates_are_conditional_on_the_order_and_its_status(
+    template: dict[str, Any],
+) -> None:
+    states = _rendered_definition(template)["States"]
+    update = states["UpdateOrderStatus"]["Parameters"]
+    assert update["ConditionExpression"] == (
+        "attribute_exists(order_id) AND (#status IN (:from0, :from1, :from2) OR #status = :status)"
+    )
+    assert [update["ExpressionAttributeValues"][f":from{n}"]["S"] for n in range(3)] == [
+        "PENDING",
+        "FAILED",
+        "BACKORDERED",
+    ]
+    failed = states["MarkOrderFailed"]["Parameters"]
+    assert failed["ConditionExpression"] == (
+        "attribute_exists(order_id) AND (#status IN (:from0, :from1))"
+    )
+    assert failed["ExpressionAttributeValues"][":status"] == {"S": "FAILED"}
+
+
+def test_a_failed_notification_is_retried_then_recorded_apart_from_the_status(
+    template: dict[str, Any],
+) -> None:
+    states = _rendered_definition(template)["States"]
+    notify = states["NotifyCustomer"]
+    assert [(r["ErrorEquals"], r["MaxAttempts"]) for r in notify["Retry"]] == [(["States.ALL"], 2)]
+    assert [c["Next"] for c in notify["Catch"]] == ["RecordNotificationFailed"]
+    for name, outcome in (
+        ("RecordNotificationSent", "SENT"),
+        ("RecordNotificationFailed", "FAILED"),
+    ):
+        parameters = states[name]["Parameters"]
+        assert parameters["UpdateExpression"] == "SET notification = :outcome"
+        assert parameters["ConditionExpression"] == "attribute_exists(order_id)"
+        assert parameters["ExpressionAttributeValues"] == {":outcome": {"S": outcome}}
 
 
 def test_lambda_tasks_retry_transient_errors_with_backoff(template: dict[str, Any]) -> None:
@@ -243,7 +291,7 @@ def test_lambda_tasks_retry_transient_errors_with_backoff(template: dict[str, An
         assert retry["MaxAttempts"] == 3
 
 
-def test_api_function_may_only_put_and_get_orders_and_keep_idempotency_records(
+def test_api_function_may_only_write_orders_keep_idempotency_records_and_start_retries(
     template: dict[str, Any],
 ) -> None:
     orders_arn = {"Fn::GetAtt": [_logical_id(template, "AWS::DynamoDB::Table", "Orders"), "Arn"]}
@@ -258,7 +306,7 @@ def test_api_function_may_only_put_and_get_orders_and_keep_idempotency_records(
         if any(action.startswith("dynamodb:") for action in as_list(statement["Action"]))
     }
     assert grants == {
-        json.dumps([orders_arn]): {"dynamodb:PutItem", "dynamodb:GetItem"},
+        json.dumps([orders_arn]): {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
         json.dumps([records_arn]): {
             "dynamodb:DeleteItem",
             "dynamodb:GetItem",
@@ -270,19 +318,38 @@ def test_api_function_may_only_put_and_get_orders_and_keep_idempotency_records(
     assert variables["Properties"]["Environment"]["Variables"]["IDEMPOTENCY_TABLE_NAME"] == {
         "Ref": records_arn["Fn::GetAtt"][0]
     }
+    machine_id = _logical_id(template, "AWS::StepFunctions::StateMachine", "OrderWorkflow")
+    assert {
+        "Action": "states:StartExecution",
+        "Effect": "Allow",
+        "Resource": {"Ref": machine_id},
+    } in _role_statements(template, "ApiFunction")
 
 
-def test_ingest_function_reads_uploads_and_writes_orders_only(template: dict[str, Any]) -> None:
+def test_ingest_function_reads_uploads_writes_orders_quarantine_and_checkpoints_only(
+    template: dict[str, Any],
+) -> None:
     statements = _role_statements(template, "IngestFunction")
     s3_statements = [s for s in statements if "s3:GetObject" in as_list(s["Action"])]
     assert len(s3_statements) == 1
     assert as_list(s3_statements[0]["Action"]) == ["s3:GetObject", "s3:GetObjectVersion"]
     assert json.dumps(s3_statements[0]["Resource"]).endswith('"/uploads/*.json"]]}')
+    [put] = [s for s in statements if "s3:PutObject" in as_list(s["Action"])]
+    assert json.dumps(put["Resource"]).endswith('"/quarantine/*"]]}')
     assert {a for a in _actions(statements) if a.startswith(("dynamodb:", "s3:"))} == {
         "s3:GetObject",
         "s3:GetObjectVersion",
+        "s3:PutObject",
         "dynamodb:PutItem",
+        "dynamodb:GetItem",
     }
+    records_id = _logical_id(template, "AWS::DynamoDB::Table", "Idempotency")
+    [checkpoints] = [s for s in statements if s["Resource"] == {"Fn::GetAtt": [records_id, "Arn"]}]
+    assert set(as_list(checkpoints["Action"])) == {"dynamodb:GetItem", "dynamodb:PutItem"}
+    function = template["Resources"][_logical_id(template, "AWS::Lambda::Function", "Ingest")]
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert variables["QUARANTINE_PREFIX"] == "quarantine/"
+    assert variables["PROGRESS_TABLE_NAME"] == {"Ref": records_id}
 
 
 def test_stream_function_may_start_this_workflow_only(template: dict[str, Any]) -> None:
