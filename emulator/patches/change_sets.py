@@ -14,23 +14,22 @@ or rolled back. moto 5.2.5 fails that path in five places, fixed here:
   parameter it does not set) failed: the previous value is now the one the stack was given,
   or none (the default applies again);
 - executing a change set created its resources out of dependency order, with no rollback:
-  a ``CREATE`` change set now creates the stack as ``CreateStack`` does (``stack_events``:
+  a ``CREATE`` change set now creates the stack as ``CreateStack`` does (``stack_creation``:
   dependency order, resource events, rollback) and an ``UPDATE`` one updates it
   (``stack_updates``);
 - the stack's outputs and exports were those of the previous template (the CLI then
   warned ``BootstrapVersionNotFound``); they are rebuilt from the executed template.
+
+When a deployment fails, the CLI also asks CloudTrail (``LookupEvents``) who called what;
+moto has no such action (its internal error made the CLI retry for ~25 s): the emulator
+records no trail, and answers with no events.
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
 from typing import Any
 from urllib.parse import urlparse
-
-#: Seconds ExecuteChangeSet waits for custom resources before it returns (they answer later
-#: still; the stack is complete then).
-PROVIDER_TIMEOUT_SECONDS = 60.0
 
 
 def template_location(template_url: str) -> tuple[str, str] | None:
@@ -50,6 +49,15 @@ def install() -> None:
     _answer_missing_change_sets(models.CloudFormationBackend)
     _keep_parameters_as_given(models.CloudFormationBackend, models.Stack)
     models.CloudFormationBackend.execute_change_set = _execute_change_set  # type: ignore[method-assign]
+    _answer_trail_lookups()
+
+
+def _answer_trail_lookups() -> None:
+    import json
+
+    from moto.cloudtrail.responses import CloudTrailResponse
+
+    CloudTrailResponse.lookup_events = lambda self: json.dumps({"Events": []})  # type: ignore[attr-defined]
 
 
 def _read_path_style_template_urls(models: Any, responses: Any) -> None:
@@ -144,7 +152,6 @@ def _execute_change_set(self: Any, change_set_name: str, stack_name: str | None 
         self._validate_export_uniqueness(stack)
         set_status(stack, "CREATE_IN_PROGRESS", "User Initiated")
         stack.create_resources()
-        _wait_for_providers(stack)
     else:
         stack_updates.update_stack(stack, change_set.template, change_set.parameters)
     _rebuild_exports(self, stack)
@@ -152,14 +159,6 @@ def _execute_change_set(self: Any, change_set_name: str, stack_name: str | None 
     # CloudFormation removes a stack's change sets once one of them is executed.
     for change_set_id in [i for i, c in self.change_sets.items() if c.stack_id == stack.stack_id]:
         del self.change_sets[change_set_id]
-
-
-def _wait_for_providers(stack: Any) -> None:
-    """Return once the custom resources have answered (the CLI polls every 5 s: a stack
-    complete when ExecuteChangeSet returns is reported at once)."""
-    deadline = time.monotonic() + PROVIDER_TIMEOUT_SECONDS
-    while stack.status == "CREATE_IN_PROGRESS" and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def _rebuild_exports(backend: Any, stack: Any) -> None:

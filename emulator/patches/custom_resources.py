@@ -144,15 +144,14 @@ def _error_of(payload: bytes) -> str:
 def _fail_creation(
     stack: Any, resource: Any, logical_id: str, resource_type: str, reason: str
 ) -> None:
-    """The resource failed to create: its event, and a creating stack rolls back (an
-    updating one is rolled back by ``stack_updates``, which reads ``failure_reason``)."""
-    from emulator.patches.stack_events import fail_creation, record
+    """The resource failed to create: its event, and the reason the stack's creation or
+    update (``stack_creation``, ``stack_updates``, waiting for it) rolls back on."""
+    from emulator.patches.stack_events import record
 
     if getattr(resource, "failure_reason", None):
         return  # reported already (the provider answered FAILED, then returned an error)
     resource.failure_reason = reason
     record(stack, logical_id, resource_type, "CREATE_FAILED", reason)
-    fail_creation(stack, logical_id, reason)
 
 
 class CustomResourceFailed(Exception):

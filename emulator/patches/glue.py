@@ -31,7 +31,7 @@ closed in one named place; this module lists them in the order they are installe
     time their tokens are issued at.
 13. ``unsupported_resources.install``: resource types moto has no model for become named
     placeholders instead of breaking references; ``/_emulator/not-emulated`` lists them.
-14. ``stack_events``, ``change_sets``, ``stack_updates``, ``stack_deletion``, ``table_updates``:
+14. ``stack_creation``, ``change_sets``, ``stack_updates``, ``stack_deletion``, ``table_updates``:
     the CloudFormation lifecycle the CDK CLI drives: change sets, resource events,
     creation in dependency order, updates in place, rollback of a failed creation or
     update, deletion that keeps retained resources.
@@ -63,8 +63,8 @@ from emulator.patches import (
     moto_version,
     rest_api,
     s3_buckets,
+    stack_creation,
     stack_deletion,
-    stack_events,
     stack_updates,
     table_updates,
     unsupported_resources,
@@ -104,7 +104,7 @@ def install(endpoint_url: str, port: int, region: str, work_dir: str, python: st
     dynamodb_global_tables.install()
     cognito.install()
     unsupported_resources.install()
-    for lifecycle in (stack_events, change_sets, stack_updates, stack_deletion, table_updates):
+    for lifecycle in (stack_creation, change_sets, stack_updates, stack_deletion, table_updates):
         lifecycle.install()
     iam_enforcement.install(endpoint_url)
 

@@ -21,10 +21,20 @@ resources by an update (``stack_updates``).
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from emulator.patches.stack_events import (
+    RETAINED,
+    physical_id_of,
+    reason_of,
+    record,
+    set_status,
+)
 from emulator.patches.template_graph import dependency_order
+
+logger = logging.getLogger("emulator")
 
 
 def _resolved_properties(resource_map: Any, resource_json: dict[str, Any]) -> dict[str, Any]:
@@ -121,12 +131,45 @@ def delete_resource(
     )
 
 
+def delete_resources(
+    stack: Any,
+    logical_ids: list[str],
+    keep_retained: bool,
+    resources: dict[str, Any] | None = None,
+) -> list[str]:
+    """Delete these created resources of ``stack`` in the order given, with their events;
+    a retained one is skipped (``DELETE_SKIPPED``) when ``keep_retained``. ``resources``
+    is the template entry of each (default: the stack's current template). Returns the
+    logical ids that failed to delete."""
+    resource_map = stack.resource_map
+    resources = resource_map._resource_json_map if resources is None else resources
+    failed = []
+    for logical_id in logical_ids:
+        instance = resource_map._parsed_resources.get(logical_id)
+        resource_json = resources.get(logical_id, {})
+        resource_type = resource_json.get("Type", "")
+        physical_id = physical_id_of(instance)
+        if keep_retained and resource_json.get("DeletionPolicy") in RETAINED:
+            record(stack, logical_id, resource_type, "DELETE_SKIPPED", None, physical_id)
+            resource_map._parsed_resources.pop(logical_id, None)
+            continue
+        record(stack, logical_id, resource_type, "DELETE_IN_PROGRESS", None, physical_id)
+        try:
+            delete_resource(resource_map, instance, resource_json)
+        except Exception as error:  # the service refused: DELETE_FAILED, as on AWS
+            logger.warning("%s failed to delete", logical_id, exc_info=True)
+            record(stack, logical_id, resource_type, "DELETE_FAILED", reason_of(error), physical_id)
+            failed.append(logical_id)
+            continue
+        resource_map._parsed_resources.pop(logical_id, None)
+        record(stack, logical_id, resource_type, "DELETE_COMPLETE", None, physical_id)
+    return failed
+
+
 def install() -> None:
     from moto.cloudformation.models import CloudFormationBackend, Stack
 
     def delete(self: Any) -> None:
-        from emulator.patches.stack_events import delete_resources, set_status
-
         set_status(self, "DELETE_IN_PROGRESS", "User Initiated")
         resource_map = self.resource_map
         order = dependency_order(resource_map._resource_json_map)
@@ -139,6 +182,7 @@ def install() -> None:
                 f"The following resource(s) failed to delete: [{', '.join(failed)}].",
             )
             raise _StackNotDeleted()
+        self.output_map = type(self.output_map)(resource_map, {}, self.stack_id)  # no outputs
         set_status(self, "DELETE_COMPLETE")
 
     Stack.delete = delete  # type: ignore[method-assign]

@@ -33,9 +33,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.patches.stack_deletion import delete_resources
 from emulator.patches.stack_events import (
     ResourceFailed,
-    delete_resources,
     physical_id_of,
     reason_of,
     record,
