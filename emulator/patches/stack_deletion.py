@@ -124,7 +124,7 @@ def delete_resource(
         resource_map._delete_resource(instance, {**resource_json, "Properties": properties})
         return
     deleter(
-        str(instance.physical_resource_id),
+        physical_id_of(instance),  # a REST method has none: its properties name it
         properties,
         resource_map._account_id,
         resource_map._region_name,
