@@ -86,7 +86,10 @@ def update_stack(stack: Any, template: str, parameters: dict[str, Any]) -> None:
     resource_map = stack.resource_map
     previous = _Template(
         stack.template,
-        stack.template_dict,
+        # Parsed again: moto's models write into the template they were created from.
+        stack.parse_template(stack.template)
+        if isinstance(stack.template, str)
+        else stack.template_dict,
         dict(stack.parameters),
         {lid: _properties(resource_map, lid) for lid in _created(resource_map)},
     )
@@ -314,8 +317,14 @@ def install() -> None:
         tags: dict[str, str] | None,
     ) -> Any:
         stack = self.get_stack(name)
-        resolved = self._resolve_update_parameters(instance=stack, incoming_params=parameters)
-        update_stack(stack, template, resolved)
+        # UsePreviousValue of a parameter the stack was not given: its default applies again.
+        resolved = {
+            p["ParameterKey"]: p["ParameterValue"]
+            if "ParameterValue" in p
+            else stack.parameters.get(p["ParameterKey"])
+            for p in parameters
+        }
+        update_stack(stack, template, {k: v for k, v in resolved.items() if v is not None})
         if tags is not None:
             stack.tags = tags
         return stack
