@@ -137,7 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, value in cli_environment(emulator).items():
             if name != "PATH":
                 print(f"  export {name}={value}")
-        print("  npx cdk diff|deploy|destroy --app cdk.out   (Ctrl-C here stops the emulator)")
+        print(
+            f"  npx cdk diff|deploy|destroy --app {args.cloud_assembly} {args.stack}"
+            "   (Ctrl-C here stops the emulator)"
+        )
         try:
             while emulator.running:
                 time.sleep(1)

@@ -59,7 +59,6 @@ def install() -> None:
         region_name: str,
         **kwargs: Any,
     ) -> Any:
-        from moto import settings
         from moto.awslambda.utils import get_backend
         from moto.cloudformation.models import cloudformation_backends
 
@@ -69,17 +68,10 @@ def install() -> None:
         request_id = str(uuid.uuid4())
         resource = CustomModel(region_name, request_id, kwargs["LogicalId"], resource_name)  # type: ignore[abstract]
         stack.add_custom_resource(resource)
-        host = f"{settings.moto_server_host()}:{settings.moto_server_port()}"
-        response_url = f"{host}/cloudformation_{region_name}/cfnresponse?stack={stack.stack_id}"
         event = {
-            "RequestType": "Create",
-            "ServiceToken": properties["ServiceToken"],
-            "ResponseURL": response_url,
-            "StackId": stack.stack_id,
-            "RequestId": request_id,
+            **_request(stack.stack_id, region_name, "Create", request_id, properties),
             "LogicalResourceId": kwargs["LogicalId"],
             "ResourceType": kwargs["ResourceType"],
-            "ResourceProperties": properties,
         }
         threading.Thread(
             target=_invoke_provider, args=(function, event, stack, resource), daemon=True
@@ -193,8 +185,13 @@ def send_request(
     )
     request_id = str(uuid.uuid4())
     event = {
-        **_request(resource_map, resource, request_type, request_id),
-        "ResourceProperties": properties,
+        **_request(resource_map.stack_id, region, request_type, request_id, properties),
+        "LogicalResourceId": resource.logical_id,
+        "PhysicalResourceId": resource.physical_resource_id,
+        # Set at creation; a removed resource is no longer in the stack's template.
+        "ResourceType": getattr(
+            resource, "cf_resource_type", "AWS::CloudFormation::CustomResource"
+        ),
     }
     if old_properties is not None:
         event["OldResourceProperties"] = stringify_scalars(old_properties)
@@ -217,21 +214,19 @@ def send_request(
 
 
 def _request(
-    resource_map: Any, resource: Any, request_type: str, request_id: str
+    stack_id: str, region: str, request_type: str, request_id: str, properties: dict[str, Any]
 ) -> dict[str, Any]:
+    """What every request to a provider carries, whichever resource it is about."""
     from moto import settings
 
     host = f"{settings.moto_server_host()}:{settings.moto_server_port()}"
-    stack_id = resource_map.stack_id
-    region = resource_map._region_name
     return {
         "RequestType": request_type,
+        "ServiceToken": properties["ServiceToken"],
         "ResponseURL": f"{host}/cloudformation_{region}/cfnresponse?stack={stack_id}",
         "StackId": stack_id,
         "RequestId": request_id,
-        "LogicalResourceId": resource.logical_id,
-        "PhysicalResourceId": resource.physical_resource_id,
-        "ResourceType": resource_map._resource_json_map[resource.logical_id]["Type"],
+        "ResourceProperties": properties,
     }
 
 
