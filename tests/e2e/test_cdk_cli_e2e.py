@@ -10,6 +10,7 @@ tests check what it left in the emulator.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,21 @@ FIRST = Version(code="v1")
 SECOND = Version(code="v2", route="/hello", time_to_live=True)
 REFUSED = Version(code="v3", route="/hello", refused_check=True)
 KEPT_ITEM = {"pk": {"S": "kept#1"}}
-#: A stack whose first deploy is refused.
-REFUSED_STACK = "CliRefusedAtCreation"
+#: A stack whose creation fails at its last resource: a custom resource without a provider.
+REFUSED_STACK = "RefusedAtCreation"
+REFUSED_TEMPLATE = {
+    "Resources": {
+        "Scratch": {"Type": "AWS::SQS::Queue"},
+        "Kept": {"Type": "AWS::SQS::Queue", "DeletionPolicy": "Retain"},
+        "Check": {
+            "Type": "AWS::CloudFormation::CustomResource",
+            "DependsOn": ["Scratch", "Kept"],
+            "Properties": {
+                "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:no-provider"
+            },
+        },
+    }
+}
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +56,7 @@ def assemblies(
     booting_cli_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("cli")  # synthesized while the emulator boots
-    built = {v.code: synthesize(root / v.code, v) for v in (FIRST, SECOND, REFUSED)}
-    built[REFUSED_STACK] = synthesize(root / REFUSED_STACK, REFUSED, REFUSED_STACK)
-    return built
+    return {v.code: synthesize(root / v.code, v) for v in (FIRST, SECOND, REFUSED)}
 
 
 @pytest.fixture(scope="module")
@@ -136,22 +148,26 @@ def test_deploy_creates_every_resource_and_the_cli_prints_their_events(
     assert greeting(cli_emulator, stack, "/greetings") == {"version": "v1"}
 
 
-def test_a_failing_first_deploy_rolls_back_everything_it_created(
-    cli_emulator: Emulator, assemblies: dict[str, Path]
+def test_a_failing_creation_rolls_back_and_keeps_only_what_is_retained(
+    cli_emulator: Emulator,
 ) -> None:
-    result = deploy_result(cli_emulator, assemblies[REFUSED_STACK], REFUSED_STACK)
+    # The CLI's CREATE change set and CreateStack create a stack the same way.
+    cloudformation = cli_emulator.client("cloudformation")
+    cloudformation.create_stack(StackName=REFUSED_STACK, TemplateBody=json.dumps(REFUSED_TEMPLATE))
 
-    assert not result.ok
-    assert "the release check refused this deployment" in result.output
     assert stack_status(cli_emulator, REFUSED_STACK) == "ROLLBACK_COMPLETE"
-    history = events(cli_emulator, REFUSED_STACK)
-    failed = [e for e in history if e["ResourceStatus"] == "CREATE_FAILED"]
-    assert [e["LogicalResourceId"] for e in failed] == ["ReleaseCheck"]
-    created = {e["LogicalResourceId"] for e in history if e["ResourceStatus"] == "CREATE_COMPLETE"}
-    deleted = {e["LogicalResourceId"] for e in history if e["ResourceStatus"] == "DELETE_COMPLETE"}
-    skipped = {e["LogicalResourceId"] for e in history if e["ResourceStatus"] == "DELETE_SKIPPED"}
-    assert created - {REFUSED_STACK} <= deleted | skipped
-    assert {lid[:5] for lid in skipped} == {"Items", "Archi"}  # retained, as on AWS
+    history = [
+        (e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason", ""))
+        for e in reversed(events(cli_emulator, REFUSED_STACK))
+    ]
+    failed = [(lid, reason) for lid, status, reason in history if status == "CREATE_FAILED"]
+    assert [lid for lid, _ in failed] == ["Check"]
+    assert "no-provider" in failed[0][1]
+    assert (REFUSED_STACK, "ROLLBACK_COMPLETE", "") in history
+    assert ("Scratch", "DELETE_COMPLETE", "") in history
+    assert ("Kept", "DELETE_SKIPPED", "") in history
+    queues = cli_emulator.client("sqs").list_queues(QueueNamePrefix=REFUSED_STACK)["QueueUrls"]
+    assert [url.rsplit("/", 1)[1].split("-")[1] for url in queues] == ["Kept"]
 
 
 def test_diff_after_a_deploy_shows_no_difference(
