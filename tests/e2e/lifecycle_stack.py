@@ -2,11 +2,14 @@
 way a user's deploys do.
 
 ``Greeter`` (a function whose code says which version it is, behind an HTTP API route)
-writes to ``Items`` (a ``TableV2``, retained on destroy as aws-cdk-lib's default); an
+writes to ``Items`` (a ``TableV2``, retained on destroy as aws-cdk-lib's default), whose
+stream is mapped to it (a filter no record matches: the mapping's batch size is a setting
+a version changes); an
 ``Archive`` bucket (retained) and a ``Scratch`` queue (removal policy DESTROY) show what
 ``cdk destroy`` keeps. A version can turn on the table's time to live, move the route,
-change the code, and add a custom resource whose provider refuses to create it (the update
-then fails after the table was changed, and must be rolled back).
+change the code and the mapping's batch size, and add a custom resource whose provider
+refuses to create it (the update then fails after the table was changed, and must be
+rolled back).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
@@ -71,6 +75,7 @@ class Version:
 
     code: str
     route: str = "/greetings"
+    batch_size: int = 10
     time_to_live: bool = False
     refused_check: bool = False
 
@@ -90,6 +95,7 @@ def synthesize(outdir: Path, version: Version, stack_name: str = STACK_NAME) -> 
         "Items",
         partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
         time_to_live_attribute="expires_at" if version.time_to_live else None,
+        dynamo_stream=dynamodb.StreamViewType.NEW_IMAGE,
     )
     bucket = s3.Bucket(stack, "Archive")
     queue = sqs.Queue(stack, "Scratch", removal_policy=cdk.RemovalPolicy.DESTROY)
@@ -97,6 +103,16 @@ def synthesize(outdir: Path, version: Version, stack_name: str = STACK_NAME) -> 
     greeter = _function(stack, "Greeter", "greeter.handle", code)
     greeter.add_environment("TABLE_NAME", table.table_name)
     table.grant_write_data(greeter)
+    greeter.add_event_source(  # never matches (nothing is removed): a setting to update
+        event_sources.DynamoEventSource(
+            table,
+            starting_position=lambda_.StartingPosition.LATEST,
+            batch_size=version.batch_size,
+            filters=[
+                lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.is_equal("REMOVE")})
+            ],
+        )
+    )
     api = apigwv2.HttpApi(stack, "Api")
     api.add_routes(
         path=version.route,

@@ -25,7 +25,7 @@ from tests.emulator_support import ready_or_skip
 from .lifecycle_stack import STACK_NAME, Version, synthesize
 
 FIRST = Version(code="v1")
-SECOND = Version(code="v2", route="/hello", time_to_live=True)
+SECOND = Version(code="v2", route="/hello", time_to_live=True, batch_size=5)
 REFUSED = Version(code="v3", route="/hello", refused_check=True)
 KEPT_ITEM = {"pk": {"S": "kept#1"}}
 #: A stack whose creation fails at its last resource: a custom resource without a provider.
@@ -187,6 +187,18 @@ def test_update_runs_the_new_code_behind_the_moved_route(
     assert stack_status(cli_emulator) == "UPDATE_COMPLETE"
     assert greeting(cli_emulator, stack, "/hello") == {"version": "v2"}
     assert greeting(cli_emulator, stack, "/greetings") == 404
+
+
+def test_update_changes_the_event_source_mapping_in_place(
+    cli_emulator: Emulator,
+    first: tuple[DeployedStack, CliResult],
+    second: tuple[DeployedStack, CliResult],
+) -> None:
+    mappings = second[0].physical_ids_of_type("AWS::Lambda::EventSourceMapping")
+
+    assert mappings == first[0].physical_ids_of_type("AWS::Lambda::EventSourceMapping")
+    (uuid,) = mappings.values()
+    assert cli_emulator.client("lambda").get_event_source_mapping(UUID=uuid)["BatchSize"] == 5
 
 
 def test_update_turns_on_time_to_live_in_place_and_keeps_the_items(
