@@ -21,6 +21,7 @@ from typing import Any
 
 from emulator.patches.stack_deletion import delete_resources
 from emulator.patches.stack_events import (
+    RETAINED_ON_ROLLBACK,
     ResourceFailed,
     physical_id_of,
     reason_of,
@@ -145,6 +146,6 @@ def fail_creation(stack: Any, logical_id: str, reason: str) -> None:
         for lid in dependency_order(resource_map._resource_json_map)
         if resource_map._parsed_resources.get(lid) is not None
     ]
-    failed = delete_resources(stack, list(reversed(created)), keep_retained=True)
+    failed = delete_resources(stack, list(reversed(created)), kept=RETAINED_ON_ROLLBACK)
     stack.output_map = type(stack.output_map)(resource_map, {}, stack.stack_id)  # no outputs
     set_status(stack, "ROLLBACK_FAILED" if failed else "ROLLBACK_COMPLETE")

@@ -134,11 +134,11 @@ def delete_resource(
 def delete_resources(
     stack: Any,
     logical_ids: list[str],
-    keep_retained: bool,
+    kept: frozenset[str],
     resources: dict[str, Any] | None = None,
 ) -> list[str]:
     """Delete these created resources of ``stack`` in the order given, with their events;
-    a retained one is skipped (``DELETE_SKIPPED``) when ``keep_retained``. ``resources``
+    one whose ``DeletionPolicy`` is in ``kept`` is skipped (``DELETE_SKIPPED``). ``resources``
     is the template entry of each (default: the stack's current template). Returns the
     logical ids that failed to delete."""
     resource_map = stack.resource_map
@@ -149,7 +149,7 @@ def delete_resources(
         resource_json = resources.get(logical_id, {})
         resource_type = resource_json.get("Type", "")
         physical_id = physical_id_of(instance)
-        if keep_retained and resource_json.get("DeletionPolicy") in RETAINED:
+        if resource_json.get("DeletionPolicy") in kept:
             record(stack, logical_id, resource_type, "DELETE_SKIPPED", None, physical_id)
             resource_map._parsed_resources.pop(logical_id, None)
             continue
@@ -174,7 +174,7 @@ def install() -> None:
         resource_map = self.resource_map
         order = dependency_order(resource_map._resource_json_map)
         created = [lid for lid in order if resource_map._parsed_resources.get(lid) is not None]
-        failed = delete_resources(self, list(reversed(created)), keep_retained=True)
+        failed = delete_resources(self, list(reversed(created)), kept=RETAINED)
         if failed:
             set_status(
                 self,

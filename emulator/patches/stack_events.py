@@ -13,8 +13,10 @@ import datetime
 import threading
 from typing import Any
 
-#: Deletion policies that keep the resource when its stack (or its creation) goes.
+#: Deletion policies that keep the resource when its stack is deleted or it is removed.
 RETAINED = frozenset({"Retain", "RetainExceptOnCreate", "Snapshot"})
+#: ... and when a rollback deletes it because the failed operation created it.
+RETAINED_ON_ROLLBACK = frozenset({"Retain", "Snapshot"})
 
 _lock = threading.RLock()
 _ONE_MILLISECOND = datetime.timedelta(milliseconds=1)

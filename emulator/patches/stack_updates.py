@@ -35,6 +35,8 @@ from typing import Any
 
 from emulator.patches.stack_deletion import delete_resources
 from emulator.patches.stack_events import (
+    RETAINED,
+    RETAINED_ON_ROLLBACK,
     ResourceFailed,
     physical_id_of,
     reason_of,
@@ -113,9 +115,7 @@ def update_stack(stack: Any, template: str, parameters: dict[str, Any]) -> None:
     stack.output_map = stack._create_output_map()
     if plan.removed:
         set_status(stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
-        delete_resources(
-            stack, plan.removed, keep_retained=True, resources=previous.parsed["Resources"]
-        )
+        delete_resources(stack, plan.removed, kept=RETAINED, resources=previous.parsed["Resources"])
     set_status(stack, "UPDATE_COMPLETE")
 
 
@@ -300,7 +300,7 @@ def _roll_back(
         # A resource that cannot go back says so in its UPDATE_FAILED event; go on.
         with contextlib.suppress(ResourceFailed):
             _update(stack, logical_id, attempted[logical_id])
-    delete_resources(stack, added, keep_retained=False, resources=parsed["Resources"])
+    delete_resources(stack, added, kept=RETAINED_ON_ROLLBACK, resources=parsed["Resources"])
     stack.output_map = stack._create_output_map()
     set_status(stack, "UPDATE_ROLLBACK_COMPLETE")
 
