@@ -26,8 +26,7 @@ What is emulated and what is not: ``emulator/EMULATION.md`` (the one list).
 ``cdk destroy``) against a running emulator (``make deploy-local``).
 
 Packages: ``emulator`` is the client side (``server``, ``deploy``, ``cdk_cli``, ``flows``,
-``demo``),
-which never imports moto; ``emulator.patches`` is everything that runs inside the server
+``demo``), which never imports moto; ``emulator.patches`` is everything that runs inside the server
 process and patches moto 5.2.5 (``glue.install`` installs it all and refuses another
 moto version); ``emulator.protocol`` holds the emulator's own HTTP paths both sides use.
 """
