@@ -10,8 +10,7 @@ provider never hears of the deletion. Here:
   one whose ``DeletionPolicy`` is ``Retain``, ``RetainExceptOnCreate`` or ``Snapshot``
   (it stays, with its data), and ``DELETE_FAILED`` with the reason when the service
   refuses; a stack with a failed resource ends ``DELETE_FAILED`` and can be deleted again;
-- ``_DELETERS`` deletes what moto cannot; resources that belong to a deleted parent
-  (a REST API's deployments and stages, an HTTP API's stage) go with it;
+- ``_DELETERS`` deletes what moto cannot (APIs and their parts, pools, clients, aliases);
 - a custom resource's provider gets a ``Delete`` request (``custom_resources.send_request``).
 
 The same deletion serves a rollback (``stack_events.fail_creation``) and the removal of
@@ -77,7 +76,16 @@ _DELETERS: dict[str, Callable[[str, dict[str, Any], str, str], None]] = {
     "AWS::ApiGateway::Method": lambda pid, p, a, r: _apigateway(a, r).delete_method(
         p["RestApiId"], p["ResourceId"], p["HttpMethod"]
     ),
+    "AWS::ApiGateway::Stage": lambda pid, p, a, r: _apigateway(a, r).delete_stage(
+        p["RestApiId"], pid
+    ),
+    "AWS::ApiGateway::Deployment": lambda pid, p, a, r: _apigateway(a, r).delete_deployment(
+        p["RestApiId"], pid
+    ),
     "AWS::ApiGatewayV2::Api": lambda pid, p, a, r: _apigatewayv2(a, r).delete_api(pid),
+    "AWS::ApiGatewayV2::Stage": lambda pid, p, a, r: _apigatewayv2(a, r).delete_stage(
+        p["ApiId"], pid
+    ),
     "AWS::ApiGatewayV2::Route": lambda pid, p, a, r: _apigatewayv2(a, r).delete_route(
         p["ApiId"], pid
     ),

@@ -75,11 +75,14 @@ def stack_of(resource_map: Any) -> Any:
 
 
 def physical_id_of(instance: Any) -> str:
-    return str(getattr(instance, "physical_resource_id", "") or "")
+    """The resource's physical id; moto's REST API deployments have only an ``id``."""
+    return str(getattr(instance, "physical_resource_id", None) or getattr(instance, "id", ""))
 
 
 def reason_of(error: BaseException) -> str:
     """A failure's reason as CloudFormation words it: the service's message, else the error."""
+    if isinstance(error, ResourceFailed):
+        return error.reason
     message = getattr(error, "message", None) or str(error) or type(error).__name__
     return f"{type(error).__name__}: {message}" if not getattr(error, "code", None) else message
 

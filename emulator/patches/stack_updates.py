@@ -11,7 +11,8 @@ fails. ``update_stack`` (run by ``ExecuteChangeSet`` and ``UpdateStack``) instea
 2. creates and updates in dependency order (``template_graph``) with ``CREATE_*`` /
    ``UPDATE_*`` events; an update is made in place where CloudFormation makes it in place:
    custom resources get an ``Update`` request (``custom_resources.send_request``),
-   tables keep their items (``table_updates``), buckets apply their notification and
+   tables keep their items (``table_updates``), a REST API stage moves to the new
+   deployment, buckets apply their notification and
    versioning settings, and every type moto can update (functions: code and configuration;
    event source mappings; roles and policies; queues; topics; rules; state machines...)
    is updated by moto; any other type is replaced: the old resource deleted, a new one
@@ -241,6 +242,9 @@ def _update_in_place(
         old = table_settings(old_properties, resource_type, region)
         apply_settings(instance, old, table_settings(resolved["Properties"], resource_type, region))
         return instance
+    if resource_type == "AWS::ApiGateway::Stage":
+        _point_stage_at_its_deployment(resource_map, instance, resolved["Properties"])
+        return instance
     if hasattr(resource_class.update_from_cloudformation_json, "__isabstractmethod__"):
         raise ReplacementRequired(f"no in-place update for {resource_type}")
     updated = resource_class.update_from_cloudformation_json(
@@ -253,6 +257,24 @@ def _update_in_place(
     if resource_type == "AWS::S3::Bucket":
         apply_bucket_settings(updated, resolved["Properties"], resource_map._account_id, region)
     return updated
+
+
+def _point_stage_at_its_deployment(
+    resource_map: Any, instance: Any, properties: dict[str, Any]
+) -> None:
+    """A REST API stage is updated in place (a new deployment after a route changed); its
+    name and API cannot change without a new stage."""
+    from moto.apigateway.models import apigateway_backends
+
+    if properties.get("StageName", instance.physical_resource_id) != instance.physical_resource_id:
+        raise ReplacementRequired("the stage's name changed")
+    backend = apigateway_backends[resource_map._account_id][resource_map._region_name]
+    deployment = properties.get("DeploymentId")  # a Ref to moto's deployment gives the object
+    backend.update_stage(
+        properties["RestApiId"],
+        instance.physical_resource_id,
+        [{"op": "replace", "path": "/deploymentId", "value": physical_id_of(deployment)}],
+    )
 
 
 def _replace(
