@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from emulator.patches.stack_events import (
@@ -42,67 +41,45 @@ def _resolved_properties(resource_map: Any, resource_json: dict[str, Any]) -> di
     return dict(clean_json(copy.deepcopy(resource_json.get("Properties") or {}), resource_map))
 
 
-def _apigateway(account_id: str, region: str) -> Any:
-    from moto.apigateway.models import apigateway_backends
-
-    return apigateway_backends[account_id][region]
-
-
-def _apigatewayv2(account_id: str, region: str) -> Any:
-    from moto.apigatewayv2.models import apigatewayv2_backends
-
-    return apigatewayv2_backends[account_id][region]
-
-
-def _cognito(account_id: str, region: str) -> Any:
-    from moto.cognitoidp.models import cognitoidp_backends
-
-    return cognitoidp_backends[account_id][region]
-
-
-def _lambda(account_id: str, region: str) -> Any:
-    from moto.awslambda.utils import get_backend
-
-    return get_backend(account_id, region)
-
-
-#: ``Type -> delete(physical_id, resolved properties, account, region)`` for what moto
-#: cannot delete itself.
-_DELETERS: dict[str, Callable[[str, dict[str, Any], str, str], None]] = {
-    "AWS::ApiGateway::RestApi": lambda pid, p, a, r: _apigateway(a, r).delete_rest_api(pid),
-    "AWS::ApiGateway::Resource": lambda pid, p, a, r: _apigateway(a, r).delete_resource(
-        p["RestApiId"], pid
-    ),
-    "AWS::ApiGateway::Method": lambda pid, p, a, r: _apigateway(a, r).delete_method(
-        p["RestApiId"], p["ResourceId"], p["HttpMethod"]
-    ),
-    "AWS::ApiGateway::Stage": lambda pid, p, a, r: _apigateway(a, r).delete_stage(
-        p["RestApiId"], pid
-    ),
-    "AWS::ApiGateway::Deployment": lambda pid, p, a, r: _apigateway(a, r).delete_deployment(
-        p["RestApiId"], pid
-    ),
-    "AWS::ApiGatewayV2::Api": lambda pid, p, a, r: _apigatewayv2(a, r).delete_api(pid),
-    "AWS::ApiGatewayV2::Stage": lambda pid, p, a, r: _apigatewayv2(a, r).delete_stage(
-        p["ApiId"], pid
-    ),
-    "AWS::ApiGatewayV2::Route": lambda pid, p, a, r: _apigatewayv2(a, r).delete_route(
-        p["ApiId"], pid
-    ),
-    "AWS::ApiGatewayV2::Integration": lambda pid, p, a, r: _apigatewayv2(a, r).delete_integration(
-        p["ApiId"], pid
-    ),
-    "AWS::ApiGatewayV2::Authorizer": lambda pid, p, a, r: _apigatewayv2(a, r).delete_authorizer(
-        p["ApiId"], pid
-    ),
-    "AWS::Cognito::UserPool": lambda pid, p, a, r: _cognito(a, r).delete_user_pool(pid),
-    "AWS::Cognito::UserPoolClient": lambda pid, p, a, r: _cognito(a, r).delete_user_pool_client(
-        p["UserPoolId"], pid
-    ),
-    "AWS::Lambda::Alias": lambda pid, p, a, r: _lambda(a, r).delete_alias(
-        p["Name"], p["FunctionName"]
-    ),
+#: The moto backend a deleter calls, by the service part of a resource type.
+_BACKENDS = {
+    "ApiGateway": ("moto.apigateway.models", "apigateway_backends"),
+    "ApiGatewayV2": ("moto.apigatewayv2.models", "apigatewayv2_backends"),
+    "Cognito": ("moto.cognitoidp.models", "cognitoidp_backends"),
+    "Lambda": ("moto.awslambda.models", "lambda_backends"),
 }
+#: The physical id, among a deleter's arguments.
+_ID = "<physical id>"
+#: ``Type -> (backend method, its arguments)`` for what moto cannot delete itself; an
+#: argument is a resolved property's name, or ``_ID``.
+_DELETERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "AWS::ApiGateway::RestApi": ("delete_rest_api", (_ID,)),
+    "AWS::ApiGateway::Resource": ("delete_resource", ("RestApiId", _ID)),
+    "AWS::ApiGateway::Method": ("delete_method", ("RestApiId", "ResourceId", "HttpMethod")),
+    "AWS::ApiGateway::Stage": ("delete_stage", ("RestApiId", _ID)),
+    "AWS::ApiGateway::Deployment": ("delete_deployment", ("RestApiId", _ID)),
+    "AWS::ApiGatewayV2::Api": ("delete_api", (_ID,)),
+    "AWS::ApiGatewayV2::Stage": ("delete_stage", ("ApiId", _ID)),
+    "AWS::ApiGatewayV2::Route": ("delete_route", ("ApiId", _ID)),
+    "AWS::ApiGatewayV2::Integration": ("delete_integration", ("ApiId", _ID)),
+    "AWS::ApiGatewayV2::Authorizer": ("delete_authorizer", ("ApiId", _ID)),
+    "AWS::Cognito::UserPool": ("delete_user_pool", (_ID,)),
+    "AWS::Cognito::UserPoolClient": ("delete_user_pool_client", ("UserPoolId", _ID)),
+    "AWS::Lambda::Alias": ("delete_alias", ("Name", "FunctionName")),
+}
+
+
+def _run_deleter(
+    resource_type: str, physical_id: str, properties: dict[str, Any], resource_map: Any
+) -> None:
+    import importlib
+
+    module, backends = _BACKENDS[resource_type.split("::")[1]]
+    backend = getattr(importlib.import_module(module), backends)[resource_map._account_id][
+        resource_map._region_name
+    ]
+    method, arguments = _DELETERS[resource_type]
+    getattr(backend, method)(*(physical_id if a == _ID else properties[a] for a in arguments))
 
 
 def delete_resource(
@@ -127,16 +104,10 @@ def delete_resource(
     if isinstance(instance, CustomModel):
         custom_resources.send_request(resource_map, instance, "Delete", properties)
         return
-    deleter = _DELETERS.get(resource_type)
-    if deleter is None:
+    if resource_type not in _DELETERS:
         resource_map._delete_resource(instance, {**resource_json, "Properties": properties})
         return
-    deleter(
-        physical_id_of(instance),  # a REST method has none: its properties name it
-        properties,
-        resource_map._account_id,
-        resource_map._region_name,
-    )
+    _run_deleter(resource_type, physical_id_of(instance), properties, resource_map)
 
 
 def delete_resources(
