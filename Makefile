@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install synth demo test lint bench docs clean
+.PHONY: install synth demo deploy-local test lint bench docs clean
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -34,6 +34,11 @@ synth: install
 ## demo: synthesize, deploy into a local AWS emulator on 127.0.0.1, and drive every flow
 demo: synth
 	@$(BIN)/python -m emulator.demo
+
+## deploy-local: synthesize, then `cdk bootstrap` + `cdk deploy --app cdk.out` (the pinned CLI,
+## change-set method) into a local emulator, which keeps running for more cdk commands
+deploy-local: synth
+	@$(BIN)/python -m emulator.cdk_cli cdk.out --stack OrdersSample
 
 ## bench: measure what the library costs against a hand-written baseline (writes bench/results.json)
 bench: install

@@ -22,8 +22,11 @@ process (``emulator.patches``); nothing here patches the caller's moto.
 
 What is emulated and what is not: ``emulator/EMULATION.md`` (the one list).
 
-Packages: ``emulator`` is the client side (``server``, ``deploy``, ``flows``, ``demo``),
-which never imports moto; ``emulator.patches`` is everything that runs inside the server
+``emulator.cdk_cli`` runs the pinned CDK CLI (``cdk bootstrap``, ``cdk deploy``, ``cdk diff``,
+``cdk destroy``) against a running emulator (``make deploy-local``).
+
+Packages: ``emulator`` is the client side (``server``, ``deploy``, ``cdk_cli``, ``flows``,
+``demo``), which never imports moto; ``emulator.patches`` is everything that runs inside the server
 process and patches moto 5.2.5 (``glue.install`` installs it all and refuses another
 moto version); ``emulator.protocol`` holds the emulator's own HTTP paths both sides use.
 """

@@ -11,10 +11,9 @@ The steps are the CDK CLI's, against the emulator's endpoint:
    and ``CAPABILITY_IAM``, ``CAPABILITY_NAMED_IAM``, ``CAPABILITY_AUTO_EXPAND``;
 4. wait for ``CREATE_COMPLETE``, or report the resource that failed and why.
 
-The template is deployed unchanged. (The CLI goes through a change set; moto 5.2.5 executes
-change sets out of dependency order, so a REST API deployment fails with "The REST API
-doesn't contain any methods"; this calls ``CreateStack``, which CloudFormation treats the
-same way for a new stack.)
+The template is deployed unchanged. (The CLI goes through a change set, which the emulator
+runs too: ``emulator.cdk_cli`` drives the pinned CLI itself. This module needs no Node.js,
+and ``CreateStack`` creates a new stack the way a change set does, ~15 s sooner.)
 """
 
 from __future__ import annotations
@@ -157,7 +156,7 @@ def deploy_stack(
             f"Server log tail:\n{emulator.read_log()[-3000:]}"
         ) from error
     _wait_for_create_complete(emulator, stack_id, artifact.stack_name, timeout_seconds)
-    return _describe(emulator, stack_id, artifact.stack_name)
+    return describe_stack(emulator, stack_id)
 
 
 def _find_stack(assembly: Path, stack_name: str) -> _StackArtifact:
@@ -293,9 +292,11 @@ def _explain(cloudformation: Any, stack_id: str) -> str:
     return "\n".join(lines) or "  (no resource reports a failure)"
 
 
-def _describe(emulator: Emulator, stack_id: str, stack_name: str) -> DeployedStack:
+def describe_stack(emulator: Emulator, stack_name_or_id: str) -> DeployedStack:
+    """Return a deployed stack's outputs and resources, however it was deployed."""
     cloudformation = emulator.client("cloudformation")
-    stack = cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]
+    stack = cloudformation.describe_stacks(StackName=stack_name_or_id)["Stacks"][0]
+    stack_id, stack_name = stack["StackId"], stack["StackName"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     physical_ids: dict[str, str] = {}
     resource_types: dict[str, str] = {}

@@ -33,7 +33,11 @@ closed in one named place; this module lists them in the order they are installe
     time their tokens are issued at.
 13. ``unsupported_resources.install``: resource types moto has no model for become named
     placeholders instead of breaking references; ``/_emulator/not-emulated`` lists them.
-14. ``iam_enforcement.install``: IAM and KMS permissions are enforced for the stack's roles:
+14. ``stack_creation``, ``change_sets``, ``stack_updates``, ``stack_deletion``, ``table_updates``:
+    the CloudFormation lifecycle the CDK CLI drives: change sets, resource events,
+    creation in dependency order, updates in place, rollback of a failed creation or
+    update, deletion that keeps retained resources.
+15. ``iam_enforcement.install``: IAM and KMS permissions are enforced for the stack's roles:
     ``EmulatorApp`` checks each request signed with a role's credentials before moto
     serves it, Step Functions' integrations call with the state machine's role, and
     ``/_emulator/permissions`` returns the permissions report.
@@ -49,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.patches import (
+    change_sets,
     cognito,
     custom_resources,
     dynamodb_global_tables,
@@ -61,6 +66,10 @@ from emulator.patches import (
     moto_version,
     rest_api,
     s3_buckets,
+    stack_creation,
+    stack_deletion,
+    stack_updates,
+    table_updates,
     unsupported_resources,
 )
 from emulator.patches.api_proxy import read_request
@@ -99,6 +108,8 @@ def install(endpoint_url: str, port: int, region: str, work_dir: str, python: st
     dynamodb_global_tables.install()
     cognito.install()
     unsupported_resources.install()
+    for lifecycle in (stack_creation, change_sets, stack_updates, stack_deletion, table_updates):
+        lifecycle.install()
     iam_enforcement.install(endpoint_url)
 
 

@@ -106,7 +106,9 @@ def authorize(caller: Caller, action: str, resource: str) -> Denial | None:
     """Evaluate one call of ``caller``; record it; return the denial, or None if allowed."""
     if action in _ALWAYS_ALLOWED:
         return None
-    decision = evaluate(identity_statements(caller.role_arn), action, resource)
+    decision = evaluate(
+        identity_statements(caller.role_arn), action, resource, _request_context(caller, resource)
+    )
     if decision.allowed:
         ledger.allowed(caller.role_arn, decision.statements, action, resource)
         return None
@@ -116,6 +118,15 @@ def authorize(caller: Caller, action: str, resource: str) -> Denial | None:
         else f"because no identity-based policy allows the {action} action"
     )
     return _deny(caller, action, resource, because)
+
+
+def _request_context(caller: Caller, resource: str) -> dict[str, str]:
+    """The global condition keys of a call: ``aws:ResourceAccount`` is the account in the
+    resource's ARN, or the caller's when the ARN has none (S3's; the emulator holds one
+    account). The CDK bootstrap roles' policies test it."""
+    parts = resource.split(":")
+    account = parts[4] if len(parts) > 4 and parts[4] else caller.account
+    return {"aws:ResourceAccount": account}
 
 
 def authorize_kms(caller: Caller, action: str, key_arn: str) -> Denial | None:

@@ -17,8 +17,8 @@ This module closes those gaps with CloudFormation's return values:
 - ``Invoke`` honours its ``Qualifier`` query parameter (moto reads a lowercase
   ``qualifier`` that no SDK sends, and runs ``$LATEST``).
 
-A version runs the function's code as deployed: the stack is only ever created, never
-updated, so every version and alias of a function runs the same code and configuration.
+A version is published by moto from the function as it is when the version is created
+(after a stack update that changes the code, the new version runs the new code).
 ``RoutingConfig`` (weighted aliases) and ``ProvisionedConcurrencyConfig`` are kept by
 moto and otherwise ignored: an alias always runs its ``FunctionVersion``.
 """

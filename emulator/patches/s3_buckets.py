@@ -53,9 +53,26 @@ def notification_configuration(cloudformation: dict[str, Any]) -> dict[str, Any]
     return configuration
 
 
-def install() -> None:
-    from moto.s3.models import FakeBucket, s3_backends
+def apply_bucket_settings(
+    bucket: Any, properties: dict[str, Any], account_id: str, region_name: str
+) -> None:
+    """Apply the template's versioning and notification settings to a moto bucket (at its
+    creation, and again when a stack update changes them)."""
+    from moto.s3.models import s3_backends
     from moto.utilities.utils import get_partition
+
+    backend = s3_backends[account_id][get_partition(region_name)]
+    status = properties.get("VersioningConfiguration", {}).get("Status")
+    if status:
+        backend.put_bucket_versioning(bucket.name, status)
+    if "NotificationConfiguration" in properties:
+        bucket.set_notification_configuration(
+            notification_configuration(properties["NotificationConfiguration"])
+        )
+
+
+def install() -> None:
+    from moto.s3.models import FakeBucket
 
     original = FakeBucket.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
@@ -70,14 +87,9 @@ def install() -> None:
         bucket = original(
             cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
         )
-        properties = cloudformation_json.get("Properties", {})
-        backend = s3_backends[account_id][get_partition(region_name)]
-        status = properties.get("VersioningConfiguration", {}).get("Status")
-        if status:
-            backend.put_bucket_versioning(bucket.name, status)
-        configuration = notification_configuration(properties.get("NotificationConfiguration", {}))
-        if configuration:
-            bucket.set_notification_configuration(configuration)
+        apply_bucket_settings(
+            bucket, cloudformation_json.get("Properties", {}), account_id, region_name
+        )
         return bucket
 
     FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign,assignment,arg-type]

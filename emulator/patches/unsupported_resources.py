@@ -106,6 +106,8 @@ def install() -> None:
     original = parsing.resource_class_from_type
 
     def resource_class_from_type(resource_type: str) -> Any:
+        if resource_type == "AWS::CloudFormation::CustomResource":
+            return original("Custom::Resource")  # the same custom resource, by its other name
         if resource_type in parsing.NULL_MODELS or resource_type.startswith("Custom::"):
             return original(resource_type)
         if resource_type not in parsing.get_model_map():

@@ -32,12 +32,18 @@ def _sleeping_function(emulator: Emulator) -> str:
 
 
 def _port_is_free(port: int) -> bool:
+    """Nothing listens on the port any more. (Binding it to find out fails whenever another
+    process's outgoing connection was given it as its local port, which the CDK CLI's and the
+    emulators' connections in the other test worker do often enough.)"""
     with socket.socket() as probe:
+        probe.settimeout(2)
         try:
-            probe.bind(("127.0.0.1", port))
+            probe.connect(("127.0.0.1", port))
+        except ConnectionRefusedError:
+            return True
         except OSError:
             return False
-    return True
+    return False
 
 
 def _group_is_gone(pgid: int) -> bool:
