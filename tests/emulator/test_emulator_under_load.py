@@ -54,6 +54,13 @@ def emulator() -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="module")
+def responding(emulator: Emulator, role_arn: str) -> str:
+    """A function that answers with as many bytes as its event's ``size`` asks for."""
+    create_function(emulator, "responding", "respond", role_arn)
+    return "responding"
+
+
+@pytest.fixture(scope="module")
 def role_arn(emulator: Emulator) -> str:
     return create_role(emulator, "load-functions")
 
@@ -277,10 +284,8 @@ def test_reserved_concurrency_throttles_a_synchronous_invocation_with_429(
     ],
 )
 def test_a_request_past_lambdas_payload_limit_is_refused_with_413(
-    emulator: Emulator, role_arn: str, invocation_type: str, size: int, message: str
+    emulator: Emulator, responding: str, invocation_type: str, size: int, message: str
 ) -> None:
-    if invocation_type == "RequestResponse":
-        create_function(emulator, "responding", "respond", role_arn)
     lambda_client = emulator.client("lambda", config=_NO_RETRIES)
     payload = json.dumps({"size": 1, "padding": "x" * size})
 
@@ -288,7 +293,7 @@ def test_a_request_past_lambdas_payload_limit_is_refused_with_413(
     # list (it names RequestTooLargeException), so boto3 raises a plain ClientError.
     with pytest.raises(botocore.exceptions.ClientError) as refused:
         lambda_client.invoke(
-            FunctionName="responding", Payload=payload, InvocationType=invocation_type
+            FunctionName=responding, Payload=payload, InvocationType=invocation_type
         )
 
     assert refused.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
@@ -297,9 +302,9 @@ def test_a_request_past_lambdas_payload_limit_is_refused_with_413(
 
 
 def test_a_response_past_lambdas_payload_limit_is_a_function_error(
-    emulator: Emulator, role_arn: str
+    emulator: Emulator, responding: str
 ) -> None:
-    response = _invoke(emulator, "responding", {"size": 6 * 1024 * 1024 + 200})
+    response = _invoke(emulator, responding, {"size": 6 * 1024 * 1024 + 200})
 
     assert response["FunctionError"] == "Unhandled"
     assert json.loads(response["Payload"])["errorType"] == "Function.ResponseSizeTooLarge"
