@@ -55,9 +55,9 @@ lint: install
 	@$(BIN)/mypy constructs_lib orders_sample emulator
 
 ## test: lint, then the whole test suite (two pytest-xdist workers: synthesis and the emulator's
-## waits overlap on two cores)
+## waits overlap on two cores; tests/conftest.py hands out whole modules, longest first)
 test: lint
-	@$(BIN)/python -m pytest -n 2 --dist loadfile; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+	@$(BIN)/python -m pytest -n 2; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 
 clean:
 	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache
