@@ -105,12 +105,15 @@ class AlarmGroup(Construct):
     Attributes
     ----------
     owner: the construct the alarms watch
+    owner_path: ``owner.node.path``
     alarms: ``dict`` of alarm name to ``cloudwatch.Alarm``
     """
 
     def __init__(self, owner: Construct) -> None:
         super().__init__(owner, ALARM_GROUP_ID)
         self.owner = owner
+        # Read once: each read is a call into the jsii runtime, and every alarm names it.
+        self.owner_path: str = owner.node.path
         self.alarms: dict[str, cloudwatch.Alarm] = {}
 
     def add(self, spec: AlarmSpec, setting: AlarmSetting) -> cloudwatch.Alarm:
@@ -137,7 +140,7 @@ class AlarmGroup(Construct):
             datapoints_to_alarm=datapoints,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData[defaults.ALARM_TREAT_MISSING_DATA],
-            alarm_description=f"{self.owner.node.path}: {spec.description}",
+            alarm_description=f"{self.owner_path}: {spec.description}",
         )
         self.alarms[spec.name] = alarm
         return alarm

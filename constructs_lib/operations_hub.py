@@ -121,7 +121,7 @@ class OperationsHub(Construct):
 
     def wire(self, group: AlarmGroup) -> None:
         """Send ``group``'s alarms to the action and give them a dashboard row (once)."""
-        path = group.owner.node.path
+        path = group.owner_path
         if path in self.alarms or not group.alarms:
             return
         self.alarms[path] = group.alarms
