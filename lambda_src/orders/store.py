@@ -125,10 +125,7 @@ def add_order(order: Order) -> tuple[Outcome, Order]:
 
 def same_order(first: Order, second: Order) -> bool:
     """Whether two orders carry the same content (:data:`SAME_ORDER_FIELDS`)."""
-    return all(
-        first.as_json(include={name}) == second.as_json(include={name})
-        for name in SAME_ORDER_FIELDS
-    )
+    return all(getattr(first, name) == getattr(second, name) for name in SAME_ORDER_FIELDS)
 
 
 def get_order(order_id: str) -> Order | None:
