@@ -40,9 +40,7 @@ def _worker_unit(module: str) -> str:
 
 
 def _rank(module: str) -> int:
-    """Position in :data:`_LONGEST_FIRST` (an exact module before its folder)."""
-    if module in _LONGEST_FIRST:
-        return _LONGEST_FIRST.index(module)
+    """Position of the module's work unit in :data:`_LONGEST_FIRST` (others last)."""
     unit = _worker_unit(module)
     return _LONGEST_FIRST.index(unit) if unit in _LONGEST_FIRST else len(_LONGEST_FIRST)
 
