@@ -151,6 +151,20 @@ def paired_ratio(a: Sequence[float], b: Sequence[float]) -> float:
     return statistics.median(x / y for x, y in zip(a, b, strict=True))
 
 
+def compared(
+    field: str,
+    figure: dict[str, Any],
+    reference: dict[str, Any],
+    runs: Sequence[dict[str, Any]],
+    reference_runs: Sequence[dict[str, Any]],
+) -> dict[str, float]:
+    """``field`` of one variant over a reference: median and min ratios, and the paired one."""
+    return {
+        **ratio(figure[field], reference[field]),
+        "paired_median": paired_ratio([r[field] for r in runs], [r[field] for r in reference_runs]),
+    }
+
+
 # --- 1. synthesis -------------------------------------------------------------------------
 
 SYNTH_FIELDS = ("wall_s", "cpu_s", "import_aws_cdk_s", "import_stack_s", "construct_s", "synth_s")
@@ -199,18 +213,8 @@ def bench_synth(repetitions: int, with_nag: bool, keep_outdir: Path) -> dict[str
         baseline = _synth_name("baseline", validation, nag)
         s, b = figures["variants"][sample], figures["variants"][baseline]
         figures["comparisons"][_synth_name("ratio", validation, nag)] = {
-            "wall_s": {
-                **ratio(s["wall_s"], b["wall_s"]),
-                "paired_median": paired_ratio(
-                    [r["wall_s"] for r in runs[sample]], [r["wall_s"] for r in runs[baseline]]
-                ),
-            },
-            "cpu_s": {
-                **ratio(s["cpu_s"], b["cpu_s"]),
-                "paired_median": paired_ratio(
-                    [r["cpu_s"] for r in runs[sample]], [r["cpu_s"] for r in runs[baseline]]
-                ),
-            },
+            "wall_s": compared("wall_s", s, b, runs[sample], runs[baseline]),
+            "cpu_s": compared("cpu_s", s, b, runs[sample], runs[baseline]),
             "peak_rss_mib": ratio(s["peak_rss_mib"], b["peak_rss_mib"]),
             "import_stack_s": ratio(s["import_stack_s"], b["import_stack_s"]),
             "construct_plus_synth_s": {
@@ -273,12 +277,9 @@ def bench_handlers(repetitions: int) -> dict[str, Any]:
         }
     naive = figures["variants"][NAIVE_MODULE]
     for module in HANDLER_MODULES:
-        figures["ratios_to_naive"][module] = {
-            **ratio(figures["variants"][module]["import_s"], naive["import_s"]),
-            "paired_median": paired_ratio(
-                [r["import_s"] for r in runs[module]], [r["import_s"] for r in runs[NAIVE_MODULE]]
-            ),
-        }
+        figures["ratios_to_naive"][module] = compared(
+            "import_s", figures["variants"][module], naive, runs[module], runs[NAIVE_MODULE]
+        )
     return figures
 
 
@@ -383,9 +384,12 @@ def bench_first_requests(repetitions: int) -> dict[str, Any]:
         naive = f"{NAIVE_MODULE}/{event}"
         total, cpu = "init_and_first_request_s", "init_and_first_request_cpu_s"
         figures["ratios_to_naive"][module] = {
-            **ratio(figures["variants"][module][total], figures["variants"][naive][total]),
-            "paired_median": paired_ratio(
-                [r[total] for r in runs[module]], [r[total] for r in runs[naive]]
+            **compared(
+                total,
+                figures["variants"][module],
+                figures["variants"][naive],
+                runs[module],
+                runs[naive],
             ),
             "cpu_median": figures["variants"][module][cpu]["median"]
             / figures["variants"][naive][cpu]["median"],
