@@ -57,7 +57,10 @@ lint: install
 ## test: lint, then the whole test suite (two pytest-xdist workers: synthesis and the emulator's
 ## waits overlap on two cores; tests/conftest.py hands out whole modules, longest first)
 test: lint
-	@$(BIN)/python -m pytest -n 2; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+	@# The test processes keep their bytecode (git-ignored __pycache__ folders): with
+	@# PYTHONDONTWRITEBYTECODE set, each worker, emulator and Lambda sandbox would compile, and
+	@# pytest re-rewrite, every module of the project it imports, on every run.
+	@PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 2; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 
 clean:
 	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache

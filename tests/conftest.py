@@ -26,7 +26,7 @@ _LONGEST_FIRST = (
 )
 #: Folders whose modules share session fixtures (one emulator, one synthesis, one deployed
 #: stack per worker process): they run on one worker, so that each is set up once.
-_SHARED_SESSION = ("tests/e2e/", "tests/emulator/")
+_SHARED_SESSION = ("tests/e2e/", "tests/emulator/", "tests/sample/")
 #: Modules of those folders that start an emulator of their own: free to run anywhere.
 _OWN_EMULATOR = ("tests/e2e/test_cdk_cli_e2e.py", "tests/emulator/test_emulator_under_load.py")
 

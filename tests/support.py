@@ -15,6 +15,15 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 ENV = cdk.Environment(account="111122223333", region="us-east-1")
 
 
+#: This test process's scratch space (cloud assemblies, asset folders), removed when it exits.
+_SCRATCH = tempfile.TemporaryDirectory(prefix="cdk-tests-")
+
+
+def scratch_dir(prefix: str) -> str:
+    """A new, empty directory in this test process's scratch space."""
+    return tempfile.mkdtemp(prefix=prefix, dir=_SCRATCH.name)
+
+
 #: The feature flags ``cdk init`` writes for the pinned aws-cdk-lib, as ``cdk.json`` carries them.
 RECOMMENDED_FLAGS: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parent.parent / "cdk.json").read_text()
@@ -35,7 +44,7 @@ def nag_app(
     process, which turns the automatic plugin off, so it is registered explicitly here.)
     """
     app = cdk.App(
-        outdir=tempfile.mkdtemp(prefix="cdkout-"),
+        outdir=scratch_dir("cdkout-"),
         builtin_cloud_formation_validation=builtin_validation,
         stack_traces=False,
         analytics_reporting=False,

@@ -14,7 +14,8 @@ closed in one named place; this module lists them in the order they are installe
 5. ``custom_resources.install``: custom-resource properties reach the handler as strings,
    as CloudFormation sends them, and a failing provider fails the stack at once.
 6. ``_execute_state_machines``: state machines created by CloudFormation run for real
-   (moto's ``execute_state_machine`` mode otherwise only applies to API-created ones).
+   (moto's ``execute_state_machine`` mode otherwise only applies to API-created ones);
+   a ``Retry`` waits ``STATES_RETRY_WAIT_SCALE`` of the interval AWS would wait.
 7. ``eventbridge_targets.install``: EventBridge rules deliver to Lambda, Step Functions and
    SNS targets (moto 5.2.5 only delivers to logs, SQS, buses and API destinations).
 8. ``dynamodb_streams.install``: DynamoDB stream records reach mapped functions
@@ -47,6 +48,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from pathlib import Path
@@ -189,6 +191,25 @@ def _execute_state_machines() -> None:
     moto.stepfunctions.models.stepfunctions_backends = _ExecutingStateMachineBackends()  # type: ignore[assignment]
 
 
+#: The fraction of a ``Retry``'s interval (``IntervalSeconds`` grown by ``BackoffRate``, as
+#: AWS computes it) that an execution waits before the next attempt: scaled down, as Lambda's
+#: asynchronous retries are, so that a flow that retries ends while a test or the demo waits.
+STATES_RETRY_WAIT_SCALE = 0.1
+
+
+class _ScaledWaits:
+    """The ``time`` module as moto's retrier sees it: ``sleep`` lasts a fraction as long."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds * self.scale)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
 class _ExecutingStateMachineBackends:
     """moto's executing Step Functions backends, imported on first use (it takes ~1.5 s,
     which a stack without a state machine need not pay at every start)."""
@@ -200,5 +221,12 @@ class _ExecutingStateMachineBackends:
 
         if not _ExecutingStateMachineBackends._routed:
             iam_enforcement.route_state_machine_calls()
+            _scale_retry_waits()
             _ExecutingStateMachineBackends._routed = True
         return stepfunctions_parser_backends[account_id]
+
+
+def _scale_retry_waits() -> None:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    retrier_decl.time = _ScaledWaits(STATES_RETRY_WAIT_SCALE)  # type: ignore[attr-defined, assignment]

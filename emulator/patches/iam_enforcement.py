@@ -36,6 +36,7 @@ import io
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -332,26 +333,37 @@ def state_machine_clients() -> Callable[..., Any]:
 
     # As moto's own clients: no retries (the state machine's Retry decides), its timeouts.
     timeout = TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS
+    config = Config(
+        parameter_validation=False,
+        retries={"max_attempts": 0, "total_max_attempts": 1},
+        connect_timeout=timeout,
+        read_timeout=timeout,
+    )
+    # One client per region, service and credentials, kept: building one takes tens of
+    # milliseconds of the emulator's CPU for each task of each execution, and boto3's default
+    # session must not build clients in several executions' threads at once.
+    clients: dict[tuple[str, str, str], Any] = {}
+    clients_lock = threading.Lock()
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         credentials: dict[str, str] = {}
         role_arn = getattr(state_credentials, "role_arn", None)
         if _enabled and role_arn:
             credentials = role_credentials(role_arn, "StepFunctions", region)
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=_endpoint_url,
-            aws_access_key_id=credentials.get("AWS_ACCESS_KEY_ID", "testing"),
-            aws_secret_access_key=credentials.get("AWS_SECRET_ACCESS_KEY", "testing"),
-            aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
-            config=Config(
-                parameter_validation=False,
-                retries={"max_attempts": 0, "total_max_attempts": 1},
-                connect_timeout=timeout,
-                read_timeout=timeout,
-            ),
-        )
+        access_key_id = credentials.get("AWS_ACCESS_KEY_ID", "testing")
+        with clients_lock:
+            client = clients.get((region, service, access_key_id))
+            if client is None:
+                client = clients[(region, service, access_key_id)] = boto3.client(
+                    service,
+                    region_name=region,
+                    endpoint_url=_endpoint_url,
+                    aws_access_key_id=access_key_id,
+                    aws_secret_access_key=credentials.get("AWS_SECRET_ACCESS_KEY", "testing"),
+                    aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
+                    config=config,
+                )
+        return client
 
     return boto_client_for
 

@@ -8,7 +8,6 @@ once, in one app, without cdk-nag and without aws-cdk's built-in validation.
 from __future__ import annotations
 
 import ast
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from bench import baseline_stack
 from bench.baseline_stack import BaselineOrders
 from orders_sample import stack as sample_stack
 from orders_sample.stack import OrdersSample
+from tests.support import scratch_dir
 
 ENV = cdk.Environment(account="111122223333", region="us-east-1")
 
@@ -31,7 +31,7 @@ ALLOWED_DIFFERENCES: dict[str, tuple[int, str]] = {}
 @pytest.fixture(scope="module")
 def templates() -> dict[str, dict[str, Any]]:
     app = cdk.App(
-        outdir=tempfile.mkdtemp(prefix="cdkout-bench-"),
+        outdir=scratch_dir("cdkout-bench-"),
         builtin_cloud_formation_validation=False,
         analytics_reporting=False,
     )

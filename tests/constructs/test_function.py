@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from tests.support import (
     nag_app,
     policy_statements,
     resources_of_type,
+    scratch_dir,
     synthesize,
 )
 
@@ -42,7 +42,7 @@ STACKS = ("Defaults", "Options", "EnvAgnostic")
 
 def bootstrap_asset() -> lambda_.Code:
     """A custom-runtime bundle: a ``bootstrap`` executable in a directory of its own."""
-    directory = Path(tempfile.mkdtemp(prefix="bootstrap-"))
+    directory = Path(scratch_dir("bootstrap-"))
     (directory / "bootstrap").write_text("#!/bin/sh\nexit 0\n")
     (directory / "bootstrap").chmod(0o755)
     return lambda_.Code.from_asset(str(directory))

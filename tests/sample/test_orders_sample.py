@@ -12,27 +12,19 @@ from typing import Any
 import pytest
 
 from tests.support import (
-    RECOMMENDED_FLAGS,
     Synthesized,
     as_list,
     cfn_lint_findings,
-    nag_app,
     policy_statements,
     resources_of_type,
-    synthesize,
 )
 
 STACK = "OrdersSample"
 
 
 @pytest.fixture(scope="module")
-def synth() -> Synthesized:
-    from orders_sample.stack import OrdersSample
-
-    # As `cdk synth` builds it: with the feature flags of cdk.json.
-    app = nag_app(feature_flags=RECOMMENDED_FLAGS)
-    OrdersSample(app, STACK)
-    return synthesize(app)
+def synth(sample_synth: Synthesized) -> Synthesized:
+    return sample_synth
 
 
 @pytest.fixture(scope="module")

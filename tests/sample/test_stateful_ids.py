@@ -8,9 +8,10 @@ each id is spelled out here and a change must be deliberate.
 
 from __future__ import annotations
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
+
+from tests.sample import NOTIFY_EMAIL
 
 STATEFUL_IDS = {
     "AWS::DynamoDB::Table": {"OrdersTable1F8332C7", "IdempotencyRecordsTable95CAB51D"},
@@ -48,17 +49,8 @@ ALARM_EMAIL_DEAD_LETTER_QUEUE_ID = "UndeliverableAlarms2C04853A"
 
 
 @pytest.fixture(scope="module")
-def templates() -> dict[str, Template]:
-    from orders_sample.stack import OrdersSample
-
-    app = cdk.App(analytics_reporting=False)
-    stacks = {
-        "default": OrdersSample(app, "OrdersSample"),
-        "with_email": OrdersSample(
-            app, "WithEmail", notify_email="ops@example.com", alarm_email="oncall@example.com"
-        ),
-    }
-    return {name: Template.from_stack(stack) for name, stack in stacks.items()}
+def templates(sample_template: Template, emailing_sample_template: Template) -> dict[str, Template]:
+    return {"default": sample_template, "with_email": emailing_sample_template}
 
 
 @pytest.mark.parametrize("resource_type", sorted(STATEFUL_IDS))
@@ -86,6 +78,6 @@ def test_stateful_resources_are_retained(templates: dict[str, Template], variant
 
 def test_email_subscription_only_when_asked(templates: dict[str, Template]) -> None:
     templates["with_email"].has_resource_properties(
-        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": NOTIFY_EMAIL}
     )
     templates["default"].resource_count_is("AWS::SNS::Subscription", 0)
