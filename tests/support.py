@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,12 +139,34 @@ def as_list(value: Any) -> list[Any]:
 
 
 def cfn_lint_findings(synth: Synthesized, region: str = "us-east-1") -> list[str]:
-    """cfn-lint's matches on every template of ``synth``, as strings."""
-    # Imported on first use: loading cfn-lint takes seconds, and only synthesis tests need it.
-    # One run over all templates shares cfn-lint's schema loading between them.
-    from cfnlint.config import ConfigMixIn
-    from cfnlint.runner import Runner
+    """cfn-lint's matches on every template of ``synth``, as ``"<template>: <match>"``."""
+    return [
+        f"{name}: {match}"
+        for name in sorted(synth.template_paths)
+        for match in _template_findings(synth.template_paths[name].read_bytes(), region)
+    ]
 
-    paths = [str(synth.template_paths[name]) for name in sorted(synth.template_paths)]
-    config = ConfigMixIn(["--template", *paths], regions=[region])
-    return [str(match) for match in Runner(config).run()]
+
+#: cfn-lint's matches on a template depend only on its text, cfn-lint's version and the
+#: region: they are kept here under those (git-ignored; `make clean` removes them), so that
+#: a test run lints each template that changed since the last run, and only those.
+LINT_RESULTS = Path(__file__).resolve().parent.parent / ".pytest_cache" / "cfn-lint"
+
+
+def _template_findings(text: bytes, region: str) -> list[str]:
+    from importlib.metadata import version
+
+    key = hashlib.sha256(b"\0".join([version("cfn-lint").encode(), region.encode(), text]))
+    kept = LINT_RESULTS / f"{key.hexdigest()}.json"
+    if kept.exists():
+        findings: list[str] = json.loads(kept.read_text())
+        return findings
+    # Imported on first use: loading cfn-lint takes seconds, and only synthesis tests need it.
+    from cfnlint.api import lint
+
+    findings = [str(match) for match in lint(text.decode("utf-8"), regions=[region])]
+    LINT_RESULTS.mkdir(parents=True, exist_ok=True)
+    partial = kept.with_name(f"{kept.name}.{os.getpid()}")  # workers may lint the same text
+    partial.write_text(json.dumps(findings))
+    partial.replace(kept)
+    return findings
