@@ -147,9 +147,9 @@ def cfn_lint_findings(synth: Synthesized, region: str = "us-east-1") -> list[str
     ]
 
 
-#: cfn-lint's matches on a template depend only on its text, cfn-lint's version and the
-#: region: they are kept here under those (git-ignored; `make clean` removes them), so that
-#: a test run lints each template that changed since the last run, and only those.
+#: cfn-lint's matches on a template depend only on its text, cfn-lint's version, the region
+#: and cfn-lint's configuration files: they are kept here under those (git-ignored; `make
+#: clean` removes them), so that a test run lints the templates that changed, and only those.
 LINT_RESULTS = Path(__file__).resolve().parent.parent / ".pytest_cache" / "cfn-lint"
 
 
@@ -157,6 +157,11 @@ def _template_findings(text: bytes, region: str) -> list[str]:
     from importlib.metadata import version
 
     key = hashlib.sha256(b"\0".join([version("cfn-lint").encode(), region.encode(), text]))
+    # cfn-lint reads .cfnlintrc (.yaml, .yml) from the home and the working directory.
+    for folder in (Path.home(), Path.cwd()):
+        for name in (".cfnlintrc", ".cfnlintrc.yaml", ".cfnlintrc.yml"):
+            if (folder / name).is_file():
+                key.update(b"\0" + (folder / name).read_bytes())
     kept = LINT_RESULTS / f"{key.hexdigest()}.json"
     if kept.exists():
         findings: list[str] = json.loads(kept.read_text())

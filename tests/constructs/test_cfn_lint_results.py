@@ -43,3 +43,15 @@ def test_a_changed_template_is_linted_again(tmp_path: Path, results: Path) -> No
 
     assert support.cfn_lint_findings(_synth(tmp_path, fixed)) == []
     assert len(list(results.iterdir())) == 2
+
+
+def test_a_changed_cfn_lint_configuration_is_linted_again(
+    tmp_path: Path, results: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert support.cfn_lint_findings(_synth(tmp_path, BROKEN)) != []
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".cfnlintrc").write_text("ignore_checks:\n  - E3012\n")
+    monkeypatch.chdir(project)
+
+    assert support.cfn_lint_findings(_synth(tmp_path, BROKEN)) == []
