@@ -42,12 +42,16 @@ def test_alarm_email_is_subscribed_to_the_alarm_topic_only(template: Template) -
     order_topic = {"Ref": only_id(template, "AWS::SNS::Topic", "Notifications")}
     subscriptions = template.find_resources("AWS::SNS::Subscription")
     endpoints = {
-        (s["Properties"]["Endpoint"], json.dumps(s["Properties"]["TopicArn"]))
+        (
+            s["Properties"]["Protocol"],
+            s["Properties"]["Endpoint"],
+            json.dumps(s["Properties"]["TopicArn"]),
+        )
         for s in subscriptions.values()
     }
     assert endpoints == {
-        (ALARM_EMAIL, json.dumps(alarm_topic)),
-        (NOTIFY_EMAIL, json.dumps(order_topic)),
+        ("email", ALARM_EMAIL, json.dumps(alarm_topic)),
+        ("email", NOTIFY_EMAIL, json.dumps(order_topic)),
     }
 
 
