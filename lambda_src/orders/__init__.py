@@ -9,7 +9,12 @@ Each entry point lives in its own module so a function imports only what it serv
 
 What a cold start loads is kept to what a request uses: botocore clients (not boto3), created
 with their botocore import on first use; order models checked in plain Python (no validation
-library); no X-Ray SDK. The functions run with Lambda's active tracing, which records every
+library); no X-Ray SDK; the garbage collector paused until the first invocation ends
+(:mod:`orders.coldstart`). The functions run with Lambda's active tracing, which records every
 invocation (initialization and invocation times included); Powertools' Tracer would add
 subsegments per AWS call at the price of loading the X-Ray SDK on every cold start.
 """
+
+from orders import coldstart
+
+coldstart.pause()

@@ -30,7 +30,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
-from orders import executions, idempotency, store
+from orders import coldstart, executions, idempotency, store
 from orders.errors import (
     BodyEncodingError,
     MalformedJsonError,
@@ -234,6 +234,7 @@ def _dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _rest.resolve(event, context)
 
 
+@coldstart.entry_point
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Answer an API Gateway Lambda-proxy request in payload format 1.0 or 2.0.
 

@@ -35,7 +35,7 @@ from aws_lambda_powertools.utilities.data_classes.s3_event import (
 )
 from botocore.exceptions import ClientError
 
-from orders import aws, config, progress, quarantine, store
+from orders import aws, coldstart, config, progress, quarantine, store
 from orders.errors import InvalidEventError, InvalidOrderError
 from orders.models import FileOrder, Order, parse_file_order, pending_order
 from orders.order_file import Element, FileRejectedError, elements
@@ -347,6 +347,7 @@ def uploaded_object(
     return bucket, upload
 
 
+@coldstart.entry_point
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @event_source(data_class=S3EventBridgeNotificationEvent)

@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecordEventName,
 )
 
-from orders import executions
+from orders import coldstart, executions
 from orders.errors import InvalidEventError
 from orders.models import parse_order_message
 from orders.store import to_plain
@@ -89,6 +89,7 @@ def start_workflow(record: DynamoDBRecord) -> str | None:
     return name
 
 
+@coldstart.entry_point
 @logger.inject_lambda_context
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

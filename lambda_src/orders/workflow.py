@@ -23,7 +23,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from orders import config
+from orders import coldstart, config
 from orders.models import OrderItem, OrderStatus, parse_order_message
 
 logger = Logger()
@@ -57,6 +57,7 @@ def tracking_id(order_id: str) -> str:
     return "TRK" + uuid.uuid5(_TRACKING_NAMESPACE, order_id).hex[:16].upper()
 
 
+@coldstart.entry_point
 @logger.inject_lambda_context(correlation_id_path="order_id")
 def process_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Validate the order and check stock.
@@ -77,6 +78,7 @@ def process_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {**order.as_json(), "inStock": available}
 
 
+@coldstart.entry_point
 @logger.inject_lambda_context(correlation_id_path="order_id")
 def ship_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Ship an in-stock order.
@@ -97,6 +99,7 @@ def ship_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {**order.as_json(), **shipment}
 
 
+@coldstart.entry_point
 @logger.inject_lambda_context(correlation_id_path="order_id")
 def backorder_item(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Put an order that is out of stock on backorder.
