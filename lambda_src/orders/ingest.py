@@ -283,7 +283,11 @@ def ingest_file(
     except FileRejectedError as error:
         return _file_rejected(summary, source_of(bucket, upload), str(error))
 
-    checkpoint = progress.load(source)
+    # Checkpoints are written only between chunks: a file of one chunk never has one to read.
+    if len(plan.orders) > config.ingest_chunk_size():
+        checkpoint = progress.load(source)
+    else:
+        checkpoint = progress.Checkpoint()
     resumed_from = checkpoint.next_index
     created, already = _store_in_chunks(source, plan, checkpoint, context)
     for index in checkpoint.conflicts:

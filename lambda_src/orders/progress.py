@@ -5,7 +5,8 @@ One item per file revision in the progress table (``PROGRESS_TABLE_NAME``; the s
 its idempotency table, whose ``expiration`` TTL removes checkpoints after
 :data:`orders.config.PROGRESS_EXPIRY_SECONDS`): ``id`` ``ingest#<sha256 of the source>``,
 ``next_index`` (the first element not yet stored) and ``conflicts`` (indexes found, in
-earlier attempts, to name an order that another order holds).
+earlier attempts, to name an order that another order holds). A file stored in one chunk has
+no checkpoint, and ingest reads none for it.
 """
 
 from __future__ import annotations

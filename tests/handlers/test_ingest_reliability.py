@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import boto3
+import orders.aws
 import pytest
 from orders import config, ingest
 from orders.errors import ConfigurationError
@@ -163,6 +164,29 @@ def test_a_file_that_runs_out_of_time_is_continued_by_the_retry_from_its_checkpo
     assert retried["duplicates"] == 6  # "the SDK" retried each put: all found their order
     assert lost_put_responses.puts - puts_before_retry == 2 * 6  # the first 4 not written again
     assert len(stored(table)) == 10
+
+
+def test_a_file_of_one_chunk_reads_and_writes_no_checkpoint(
+    bucket: str, table: Any, context: Any, kept: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INGEST_CHUNK_SIZE", "3")
+    progress_calls: list[str] = []
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if params.get("TableName") == PROGRESS_TABLE:
+            progress_calls.append(model.name)
+
+    events = orders.aws.client("dynamodb").meta.events
+    events.register("provide-client-params.dynamodb", record)
+    try:
+        small = ingest.handler(upload_orders(bucket, [order(f"s{n}") for n in range(3)]), context)
+        large = ingest.handler(upload_orders(bucket, [order(f"l{n}") for n in range(4)]), context)
+    finally:
+        events.unregister("provide-client-params.dynamodb", record)
+
+    assert (small["written"], large["written"]) == (3, 4)
+    # The four-order file is two chunks: its checkpoint is read, then written after each.
+    assert progress_calls == ["GetItem", "PutItem", "PutItem"]
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "many"])
