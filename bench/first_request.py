@@ -60,8 +60,27 @@ def post_order() -> dict[str, Any]:
     }
 
 
+def claim_order_file() -> str:
+    """The key of an order file no earlier run read, claimed for this run.
+
+    The runner uploads ``BENCH_FILES`` files, each with orders of its own, and gives a
+    directory where a run claims file ``n`` by creating the entry ``n`` (exclusive create).
+    """
+    for number in range(int(os.environ["BENCH_FILES"])):
+        try:
+            os.close(
+                os.open(
+                    os.path.join(os.environ["BENCH_CLAIMS"], str(number)), os.O_CREAT | os.O_EXCL
+                )
+            )
+        except FileExistsError:
+            continue
+        return os.environ["BENCH_KEY_FORMAT"].format(number)
+    raise SystemExit("every order file was read by an earlier run: upload more (BENCH_FILES)")
+
+
 def object_created() -> dict[str, Any]:
-    """The EventBridge "Object Created" event of the order file the runner uploaded."""
+    """The EventBridge "Object Created" event of an order file no earlier run read."""
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
@@ -71,7 +90,7 @@ def object_created() -> dict[str, Any]:
         "region": "us-east-1",
         "detail": {
             "bucket": {"name": os.environ["BENCH_BUCKET"]},
-            "object": {"key": os.environ["BENCH_KEY"], "size": int(os.environ["BENCH_SIZE"])},
+            "object": {"key": claim_order_file(), "size": int(os.environ["BENCH_SIZE"])},
         },
     }
 

@@ -254,6 +254,10 @@ def handler_env() -> dict[str, str]:
         POWERTOOLS_METRICS_NAMESPACE="OrdersSample",
         TABLE_NAME="orders",
         STATE_MACHINE_ARN="arn:aws:states:us-east-1:111122223333:stateMachine:orders",
+        # What the sample gives its functions besides (orders_sample/stack.py).
+        IDEMPOTENCY_TABLE_NAME="orders-idempotency",
+        PROGRESS_TABLE_NAME="orders-idempotency",
+        QUARANTINE_PREFIX="quarantine/",
     )
     for name in ("POWERTOOLS_TRACE_DISABLED", "AWS_SAM_LOCAL", "AWS_CHALICE_CLI_MODE"):
         env.pop(name, None)
@@ -283,14 +287,36 @@ def bench_handlers(repetitions: int) -> dict[str, Any]:
     return figures
 
 
+#: Where the order files of the ingest first requests are, by number.
+UPLOAD_KEY = "uploads/orders-{:04d}.json"
+
+
+def order_file(number: int) -> bytes:
+    """Order file ``number``: :data:`UPLOADED_ORDERS` orders no other file holds (so every
+    ingest stores new orders, as the naive handler does), all files of the same length."""
+    return json.dumps(
+        [
+            {
+                "customer_id": f"bench-{number:04d}-{n}",
+                "email": f"bench-{n}@example.com",
+                "items": [{"sku": "BOOK-1", "quantity": 1 + n}],
+            }
+            for n in range(UPLOADED_ORDERS)
+        ]
+    ).encode()
+
+
 @contextlib.contextmanager
-def first_request_backend() -> Iterator[dict[str, str]]:
+def first_request_backend(files: int = 64) -> Iterator[dict[str, str]]:
     """A moto server on 127.0.0.1 holding what the first requests use; yields the environment
     that points the handlers at it.
 
     The server runs in this process (idle while a measured process runs), so every AWS call
     of a first request is a real HTTP round trip that boto3 signs, sends and parses: client
     creation and the call are in the figure, as on Lambda, without a network's latency.
+    It holds the orders table, the progress and idempotency table the sample gives the
+    functions, the state machine, and ``files`` order files: each ingest first request claims
+    one no earlier run read (``bench/first_request.py``).
     """
     import boto3
     from moto.server import ThreadedMotoServer
@@ -298,7 +324,8 @@ def first_request_backend() -> Iterator[dict[str, str]]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.callback(server.stop)
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
         env = handler_env()
@@ -307,44 +334,42 @@ def first_request_backend() -> Iterator[dict[str, str]]:
             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
             region_name=env["AWS_REGION"],
         )
-        session.client("dynamodb", endpoint_url=endpoint).create_table(
-            TableName=env["TABLE_NAME"],
-            KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+        for table, key in ((env["TABLE_NAME"], "order_id"), (env["PROGRESS_TABLE_NAME"], "id")):
+            dynamodb.create_table(
+                TableName=table,
+                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
         state_machine = session.client("stepfunctions", endpoint_url=endpoint)
         arn = state_machine.create_state_machine(
             name="orders",
             definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
             roleArn="arn:aws:iam::111122223333:role/orders-workflow",
         )["stateMachineArn"]
-        body = json.dumps(
-            [
-                {
-                    "customer_id": f"bench-{n}",
-                    "email": f"bench-{n}@example.com",
-                    "items": [{"sku": "BOOK-1", "quantity": 1 + n}],
-                }
-                for n in range(UPLOADED_ORDERS)
-            ]
-        ).encode()
         s3 = session.client("s3", endpoint_url=endpoint)
         s3.create_bucket(Bucket="uploads")
-        s3.put_object(Bucket="uploads", Key="uploads/orders.json", Body=body)
+        sizes = set()
+        for number in range(files):
+            body = order_file(number)
+            sizes.add(len(body))
+            s3.put_object(Bucket="uploads", Key=UPLOAD_KEY.format(number), Body=body)
+        (size,) = sizes  # the event carries one size: every file has the same length
+        claims = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-claims-"))
         yield {
             "AWS_ENDPOINT_URL": endpoint,
             "STATE_MACHINE_ARN": arn,
             "BENCH_BUCKET": "uploads",
-            "BENCH_KEY": "uploads/orders.json",
-            "BENCH_SIZE": str(len(body)),
+            "BENCH_KEY_FORMAT": UPLOAD_KEY,
+            "BENCH_FILES": str(files),
+            "BENCH_CLAIMS": claims,
+            "BENCH_SIZE": str(size),
             # What Lambda sets per invocation when active tracing is on; the Tracer sends
             # its segments over UDP to the (absent) daemon, as it would on Lambda.
             "_X_AMZN_TRACE_ID": "Root=1-67a1b2c3-0123456789abcdef01234567;"
             "Parent=0123456789abcdef;Sampled=1",
         }
-    finally:
-        server.stop()
 
 
 def bench_first_requests(repetitions: int) -> dict[str, Any]:
@@ -354,7 +379,8 @@ def bench_first_requests(repetitions: int) -> dict[str, Any]:
     answers one event against the moto server of :func:`first_request_backend`.
     """
     script = str(BENCH / "first_request.py")
-    with first_request_backend() as backend:
+    # Each ingest run and each naive run of its event (warm-ups included) reads its own file.
+    with first_request_backend(files=2 * (repetitions + 1)) as backend:
         env = {**handler_env(), **backend}
         variants: list[Variant] = []
         for module, event in FIRST_REQUESTS.items():
