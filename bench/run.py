@@ -259,7 +259,14 @@ def handler_env() -> dict[str, str]:
         PROGRESS_TABLE_NAME="orders-idempotency",
         QUARANTINE_PREFIX="quarantine/",
     )
-    for name in ("POWERTOOLS_TRACE_DISABLED", "AWS_SAM_LOCAL", "AWS_CHALICE_CLI_MODE"):
+    # PYTHONDONTWRITEBYTECODE (this machine sets it) would leave the warm-up runs without
+    # effect and make every measured run compile whatever modules have no bytecode yet.
+    for name in (
+        "POWERTOOLS_TRACE_DISABLED",
+        "AWS_SAM_LOCAL",
+        "AWS_CHALICE_CLI_MODE",
+        "PYTHONDONTWRITEBYTECODE",
+    ):
         env.pop(name, None)
     return env
 
