@@ -41,9 +41,14 @@ FUNCTION_RECURSIVE_LOOP: Final = "TERMINATE"
 #: a slow initialization; a function whose import is already fast (this library's handlers
 #: import lazily) pays for little gain. It works on published versions only.
 FUNCTION_SNAP_START: Final = False
-#: Powertools for AWS Lambda (Python) v3 public layer version. Pinned so that a deploy is
-#: repeatable; the same version number is published in every region listed below.
+#: Powertools for AWS Lambda (Python) v3 public layer version in the commercial regions and
+#: China. Pinned so that a deploy is repeatable; Powertools publishes each version number in
+#: all of those regions at once.
 POWERTOOLS_LAYER_VERSION: Final = 36
+#: The layer version pinned in AWS GovCloud (US), where Powertools publishes later and fewer
+#: versions: the newest its documentation (installation page, "AWS GovCloud regions") lists
+#: there, for every supported Python version and both architectures.
+POWERTOOLS_GOVCLOUD_LAYER_VERSION: Final = 27
 #: The account that publishes the Powertools layer, per region, as Powertools'
 #: documentation lists them (Lambda layers page): one account for the commercial regions,
 #: another in China (cn-north-1 only), one per region in AWS GovCloud (US). A region missing
@@ -90,6 +95,13 @@ POWERTOOLS_LAYER_PUBLISHERS: Final = {
     "cn-north-1": "498634801083",
     "us-gov-east-1": "165087284144",
     "us-gov-west-1": "165093116878",
+}
+#: The layer version pinned in each region of :data:`POWERTOOLS_LAYER_PUBLISHERS`.
+POWERTOOLS_LAYER_VERSIONS: Final = {
+    region: POWERTOOLS_GOVCLOUD_LAYER_VERSION
+    if region.startswith("us-gov-")
+    else POWERTOOLS_LAYER_VERSION
+    for region in POWERTOOLS_LAYER_PUBLISHERS
 }
 
 # --- Queues used as failure destinations ----------------------------------------------

@@ -105,7 +105,10 @@ class LambdaFunction(Construct):
         at deploy time from the public SSM parameter AWS publishes for it,
         ``/aws/service/powertools/python/<arch>/python3.<minor>/<release>`` (it exists in
         every region the layer is published in; ``"latest"`` is refused, as a deploy must
-        be repeatable). Default: :data:`constructs_lib.defaults.POWERTOOLS_LAYER_VERSION`.
+        be repeatable). Default: the version pinned for the stack's region,
+        :data:`constructs_lib.defaults.POWERTOOLS_LAYER_VERSION` (commercial regions and
+        China) or :data:`constructs_lib.defaults.POWERTOOLS_GOVCLOUD_LAYER_VERSION`
+        (AWS GovCloud (US)); an environment-agnostic stack looks it up at deploy time.
     layers:
         More layers to attach. Default: none.
     description, function_name:
@@ -156,7 +159,7 @@ class LambdaFunction(Construct):
         provisioned_concurrent_executions: int | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
         powertools_layer: bool = True,
-        powertools_layer_version: int | str = defaults.POWERTOOLS_LAYER_VERSION,
+        powertools_layer_version: int | str | None = None,
         layers: Sequence[lambda_.ILayerVersion] | None = None,
         description: str | None = None,
         function_name: str | None = None,
@@ -270,7 +273,7 @@ class LambdaFunction(Construct):
         reserved: int | None,
         alias_name: str | None,
         provisioned: int | None,
-        powertools_layer_version: int | str,
+        powertools_layer_version: int | str | None,
     ) -> None:
         if not isinstance(code, lambda_.Code):
             raise fail(self, "code", code, "allowed: an aws_lambda.Code")
@@ -287,7 +290,7 @@ class LambdaFunction(Construct):
                     "allowed: a layer version number, or a Powertools release such as "
                     "'3.23.0' (not 'latest': a deploy must be repeatable)",
                 )
-        else:
+        elif powertools_layer_version is not None:
             check_int_range(self, "powertools_layer_version", powertools_layer_version, 1, 100_000)
         if alias_name is not None:
             check_non_empty_string(self, "alias_name", alias_name)
@@ -355,14 +358,17 @@ class LambdaFunction(Construct):
         wanted: bool,
         runtime: lambda_.Runtime,
         architecture: lambda_.Architecture,
-        version: int | str,
+        version: int | str | None,
     ) -> list[lambda_.ILayerVersion]:
         if not wanted or runtime.family != lambda_.RuntimeFamily.PYTHON:
             return []
         return [self._powertools_layer(runtime, architecture, version)]
 
     def _powertools_layer(
-        self, runtime: lambda_.Runtime, architecture: lambda_.Architecture, version: int | str
+        self,
+        runtime: lambda_.Runtime,
+        architecture: lambda_.Architecture,
+        version: int | str | None,
     ) -> lambda_.ILayerVersion:
         arch_tag = "arm64" if architecture.name == lambda_.Architecture.ARM_64.name else "x86_64"
         if isinstance(version, str):
@@ -374,13 +380,18 @@ class LambdaFunction(Construct):
             # AWSLambdaPowertoolsPythonV3-python314-arm64; the partition comes from the stack.
             stack = Stack.of(self)
             python_tag = runtime.name.replace(".", "")
+            publisher = self._powertools_publisher(stack)
+            pinned = version if version is not None else publisher["Version"]
             arn = (
-                f"arn:{stack.partition}:lambda:{stack.region}:{self._powertools_publisher(stack)}"
-                f":layer:AWSLambdaPowertoolsPythonV3-{python_tag}-{arch_tag}:{version}"
+                f"arn:{stack.partition}:lambda:{stack.region}:{publisher['Account']}"
+                f":layer:AWSLambdaPowertoolsPythonV3-{python_tag}-{arch_tag}:{pinned}"
             )
         return lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", arn)
 
-    def _powertools_publisher(self, stack: Stack) -> str:
+    def _powertools_publisher(self, stack: Stack) -> dict[str, str]:
+        """The publishing account of the stack's region and the layer version pinned there
+        (``Account``, ``Version``): values, or lookups in a mapping when the region is only
+        known at deploy time."""
         publishers = defaults.POWERTOOLS_LAYER_PUBLISHERS
         if not Token.is_unresolved(stack.region):
             if stack.region not in publishers:
@@ -394,13 +405,25 @@ class LambdaFunction(Construct):
                     + "); pass powertools_layer=False, and layers=[...] with a layer of your "
                     "own, or package aws-lambda-powertools with the code",
                 )
-            return publishers[stack.region]
+            return {
+                "Account": publishers[stack.region],
+                "Version": str(defaults.POWERTOOLS_LAYER_VERSIONS[stack.region]),
+            }
         # An environment-agnostic stack learns its region at deploy time: look it up then.
         mapping = stack.node.try_find_child(_PUBLISHERS_MAPPING_ID)
         if not isinstance(mapping, CfnMapping):
             mapping = CfnMapping(
                 stack,
                 _PUBLISHERS_MAPPING_ID,
-                mapping={region: {"Account": account} for region, account in publishers.items()},
+                mapping={
+                    region: {
+                        "Account": account,
+                        "Version": str(defaults.POWERTOOLS_LAYER_VERSIONS[region]),
+                    }
+                    for region, account in publishers.items()
+                },
             )
-        return mapping.find_in_map(stack.region, "Account")
+        return {
+            "Account": mapping.find_in_map(stack.region, "Account"),
+            "Version": mapping.find_in_map(stack.region, "Version"),
+        }

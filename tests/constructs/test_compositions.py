@@ -10,6 +10,7 @@ must still match its finding, whatever form the referenced ARN takes in the temp
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -30,7 +31,7 @@ from constructs_lib import (
     StreamMapping,
     Workflow,
 )
-from constructs_lib.defaults import POWERTOOLS_LAYER_COMMERCIAL_ACCOUNT
+from constructs_lib.defaults import POWERTOOLS_LAYER_COMMERCIAL_ACCOUNT, POWERTOOLS_LAYER_VERSION
 from tests.constructs import (
     ACCOUNT,
     cfn_lint_findings,
@@ -382,15 +383,20 @@ def test_x86_64_function_gets_the_x86_64_layer(synth: Synthesized) -> None:
 
 
 @pytest.mark.parametrize(
-    ("stack", "publisher"),
+    ("stack", "publisher", "version"),
     [
-        pytest.param("China", "498634801083", id="China"),
-        pytest.param("GovCloud", "165093116878", id="GovCloud"),
-        pytest.param("Variants", POWERTOOLS_LAYER_COMMERCIAL_ACCOUNT, id="commercial"),
+        pytest.param("China", "498634801083", POWERTOOLS_LAYER_VERSION, id="China"),
+        pytest.param("GovCloud", "165093116878", 27, id="GovCloud"),
+        pytest.param(
+            "Variants",
+            POWERTOOLS_LAYER_COMMERCIAL_ACCOUNT,
+            POWERTOOLS_LAYER_VERSION,
+            id="commercial",
+        ),
     ],
 )
-def test_powertools_layer_comes_from_the_publisher_of_that_partition(
-    synth: Synthesized, stack: str, publisher: str
+def test_powertools_layer_is_the_version_that_partition_publishes_from_its_publisher(
+    synth: Synthesized, stack: str, publisher: str, version: int
 ) -> None:
     region = {"China": "cn-north-1", "GovCloud": "us-gov-west-1"}.get(stack, ENV.region)
     layers = Capture()
@@ -398,7 +404,19 @@ def test_powertools_layer_comes_from_the_publisher_of_that_partition(
     (layer,) = layers.as_array()
     head, partition, tail = layer["Fn::Join"][1]
     assert (head, partition) == ("arn:", {"Ref": "AWS::Partition"})
-    assert tail.startswith(f":lambda:{region}:{publisher}:layer:AWSLambdaPowertoolsPythonV3-")
+    assert re.fullmatch(
+        rf":lambda:{region}:{publisher}:layer:AWSLambdaPowertoolsPythonV3-python3\d+-\w+:{version}",
+        tail,
+    )
+
+
+def test_a_layer_version_given_is_used_as_given_in_govcloud_too() -> None:
+    stack = cdk.Stack(cdk.App(), "GovPinned", env=GOVCLOUD)
+    inline_function(stack, "Api", powertools_layer_version=30)
+    layers = Capture()
+    Template.from_stack(stack).has_resource_properties("AWS::Lambda::Function", {"Layers": layers})
+    (layer,) = layers.as_array()
+    assert layer["Fn::Join"][1][2].endswith("-arm64:30")
 
 
 @pytest.mark.parametrize("region", ["cn-northwest-1", "us-iso-east-1", "ap-southeast-6"])

@@ -320,21 +320,29 @@ def test_powertools_layer_of_an_env_agnostic_stack_looks_up_its_publisher_at_dep
     synth: Synthesized,
 ) -> None:
     (layer,) = function_of(synth, "EnvAgnostic", "Tuned")["Properties"]["Layers"]
-    publisher = {"Fn::FindInMap": ["PowertoolsLayerPublishers", {"Ref": "AWS::Region"}, "Account"]}
+
+    def lookup(column: str) -> dict[str, Any]:
+        return {"Fn::FindInMap": ["PowertoolsLayerPublishers", {"Ref": "AWS::Region"}, column]}
+
     assert layer["Fn::Join"][1] == [
         "arn:",
         {"Ref": "AWS::Partition"},
         ":lambda:",
         {"Ref": "AWS::Region"},
         ":",
-        publisher,
-        f":layer:AWSLambdaPowertoolsPythonV3-python314-arm64:{POWERTOOLS_LAYER_VERSION}",
+        lookup("Account"),
+        ":layer:AWSLambdaPowertoolsPythonV3-python314-arm64:",
+        lookup("Version"),
     ]
     mapping = synth.template("EnvAgnostic").find_mappings("PowertoolsLayerPublishers")
     publishers = mapping["PowertoolsLayerPublishers"]
-    assert publishers["us-east-1"] == {"Account": POWERTOOLS_LAYER_COMMERCIAL_ACCOUNT}
-    assert publishers["cn-north-1"] == {"Account": "498634801083"}
-    assert publishers["us-gov-west-1"] == {"Account": "165093116878"}
+    pinned = str(POWERTOOLS_LAYER_VERSION)
+    commercial = {"Account": POWERTOOLS_LAYER_COMMERCIAL_ACCOUNT, "Version": pinned}
+    assert publishers["us-east-1"] == commercial
+    assert publishers["cn-north-1"] == {"Account": "498634801083", "Version": pinned}
+    # GovCloud publishes fewer versions: the one Powertools' documentation lists there.
+    assert publishers["us-gov-east-1"] == {"Account": "165087284144", "Version": "27"}
+    assert publishers["us-gov-west-1"] == {"Account": "165093116878", "Version": "27"}
 
 
 def test_function_has_no_layer_when_powertools_layer_is_off(synth: Synthesized) -> None:
