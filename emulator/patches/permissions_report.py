@@ -85,6 +85,10 @@ EXPLAINED_ROLE_GRANTS: dict[tuple[str, str], str] = {
     "writes the checkpoint of a file only when the file holds more valid orders than one "
     "chunk (INGEST_CHUNK_SIZE, 250 by default); the demo's file holds two "
     "(tests/e2e/test_reliability_e2e.py writes checkpoints with a chunk of 3).",
+    ("IngestFunction", "dynamodb:GetItem"): "On the idempotency table, the ingest function "
+    "reads the checkpoint of a file only when the file holds more valid orders than one chunk "
+    "(a file of one chunk never has one); the demo's file holds two "
+    "(tests/e2e/test_reliability_e2e.py reads checkpoints with a chunk of 3).",
     ("IngestFunction", "s3:GetObject"): "The handler reads the version the event names "
     "(s3:GetObjectVersion); an event without a version id (an object written while the "
     "bucket's versioning is suspended) is read with s3:GetObject.",
