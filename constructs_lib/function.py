@@ -392,7 +392,10 @@ class LambdaFunction(Construct):
         """The publishing account of the stack's region and the layer version pinned there
         (``Account``, ``Version``): values, or lookups in a mapping when the region is only
         known at deploy time."""
-        publishers = defaults.POWERTOOLS_LAYER_PUBLISHERS
+        publishers = {
+            region: {"Account": account, "Version": str(defaults.POWERTOOLS_LAYER_VERSIONS[region])}
+            for region, account in defaults.POWERTOOLS_LAYER_PUBLISHERS.items()
+        }
         if not Token.is_unresolved(stack.region):
             if stack.region not in publishers:
                 raise fail(
@@ -405,25 +408,11 @@ class LambdaFunction(Construct):
                     + "); pass powertools_layer=False, and layers=[...] with a layer of your "
                     "own, or package aws-lambda-powertools with the code",
                 )
-            return {
-                "Account": publishers[stack.region],
-                "Version": str(defaults.POWERTOOLS_LAYER_VERSIONS[stack.region]),
-            }
+            return publishers[stack.region]
         # An environment-agnostic stack learns its region at deploy time: look it up then.
         mapping = stack.node.try_find_child(_PUBLISHERS_MAPPING_ID)
         if not isinstance(mapping, CfnMapping):
-            mapping = CfnMapping(
-                stack,
-                _PUBLISHERS_MAPPING_ID,
-                mapping={
-                    region: {
-                        "Account": account,
-                        "Version": str(defaults.POWERTOOLS_LAYER_VERSIONS[region]),
-                    }
-                    for region, account in publishers.items()
-                },
-            )
+            mapping = CfnMapping(stack, _PUBLISHERS_MAPPING_ID, mapping=publishers)
         return {
-            "Account": mapping.find_in_map(stack.region, "Account"),
-            "Version": mapping.find_in_map(stack.region, "Version"),
+            column: mapping.find_in_map(stack.region, column) for column in ("Account", "Version")
         }
